@@ -12,7 +12,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from optimizers import SGD, AdaGrad, Adam, Momentum, Nesterov, Optimizer, RMSProp
+from optimizers import (
+    BETWEEN_ZERO_AND_ONE,
+    FROM_ZERO_TO_ONE,
+    POSITIVE,
+    SGD,
+    AdaGrad,
+    Adam,
+    Interval,
+    Momentum,
+    Nesterov,
+    Optimizer,
+    RMSProp,
+)
 
 ALL = [SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam]
 
@@ -155,3 +167,23 @@ def test_a_subclass_must_declare_a_range_for_each_hyperparameter():
 
     with pytest.raises(TypeError, match=r"Forgetful takes hyperparameters \['lr'\], got"):
         Forgetful([SimpleNamespace(data=np.ones(2), grad=None)], lr=0.1)
+
+
+@pytest.mark.parametrize(
+    ("interval", "text"),
+    [
+        (POSITIVE, "> 0"),
+        (FROM_ZERO_TO_ONE, "in [0, 1)"),
+        (BETWEEN_ZERO_AND_ONE, "in (0, 1)"),
+        (Interval(-1.0, 2.5, low_closed=True, high_closed=True), "in [-1, 2.5]"),
+        (Interval(1.0, low_closed=True), ">= 1"),
+    ],
+)
+def test_an_interval_reads_as_its_range(interval, text):
+    assert str(interval) == text
+
+
+def test_an_interval_never_holds_nan_or_infinities_even_when_closed():
+    everything = Interval(-math.inf, math.inf, low_closed=True, high_closed=True)
+    values = np.array([-math.inf, -1.0, 0.0, 1e308, math.inf, math.nan])
+    np.testing.assert_array_equal(everything.contains(values), [0, 1, 1, 1, 0, 0])
