@@ -20,8 +20,8 @@ class Adam(Optimizer):
         s^ = s / (1 - rho1^t),  r^ = r / (1 - rho2^t)   (bias correction)
         theta <- theta - epsilon s^ / (sqrt(r^) + delta)
 
-    The time step t is counted per parameter (a 0-d int64 array in its state), so a parameter
-    that had no gradient on some steps gets the bias correction of its own updates.
+    The time step t is counted per parameter (an int in its state, beside the arrays s and r),
+    so a parameter that had no gradient on some steps gets the bias correction of its own updates.
     """
 
     ranges = {
@@ -47,11 +47,11 @@ class Adam(Optimizer):
         super().__init__(params, lr=lr, rho1=rho1, rho2=rho2, delta=delta)
 
     def init_state(self, theta: np.ndarray) -> State:
-        return {"t": np.zeros((), dtype=np.int64), **super().init_state(theta)}
+        return {"t": 0, **super().init_state(theta)}
 
     def update(self, theta: np.ndarray, g: np.ndarray, state: State) -> None:
-        t, s, r = state["t"], state["s"], state["r"]
-        t += 1  # t <- t + 1
+        t = state["t"] = state["t"] + 1  # t <- t + 1
+        s, r = state["s"], state["r"]
         s *= self.rho1  # s <- rho1 s + (1 - rho1) g
         s += (1 - self.rho1) * g
         r *= self.rho2  # r <- rho2 r + (1 - rho2) g (x) g

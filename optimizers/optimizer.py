@@ -11,7 +11,7 @@ import numpy as np
 
 from optimizers.hyperparameters import POSITIVE, Hyperparameter, Interval, check
 
-State = dict[str, np.ndarray]
+State = dict[str, Any]  # state name -> ndarray, or a Python number (e.g. Adam's step count t)
 
 
 class Parameter(Protocol):
@@ -36,8 +36,8 @@ class Optimizer(ABC):
     Hyperparameters become attributes (`self.lr`, ...); each may be a float or an ndarray that
     broadcasts to the parameter's shape, to train many configurations at once.
 
-    `state` is a list with one dict per parameter, mapping state names to ndarrays; every
-    value is an ndarray (step counters too), so `state_arrays()` yields them all.
+    `state` is a list with one dict per parameter, mapping state names to ndarrays, or to
+    Python numbers for counters (Adam's t); `state_arrays()` yields every ndarray among them.
     """
 
     ranges: ClassVar[dict[str, Interval]] = {"lr": POSITIVE}
@@ -97,7 +97,7 @@ class Optimizer(ABC):
     def state_arrays(self) -> Iterator[np.ndarray]:
         """Every ndarray of optimizer state, e.g. to check them all for finiteness."""
         for state in self.state:
-            yield from state.values()
+            yield from (value for value in state.values() if isinstance(value, np.ndarray))
 
     @property
     def hyperparameters(self) -> dict[str, Hyperparameter]:
