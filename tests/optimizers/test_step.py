@@ -199,3 +199,18 @@ def test_params_may_be_any_iterable():
 
 def test_repr_shows_the_hyperparameters():
     assert repr(RMSProp([], lr=0.01)) == "RMSProp(lr=0.01, rho=0.9, delta=1e-06)"
+
+
+@pytest.mark.parametrize("optimizer", ALL)
+def test_gradients_are_only_read(optimizer):
+    """autodiff may hand over a read-only broadcast view, or an array another node holds."""
+    param = quadratic_param()
+
+    def closure():
+        param.grad = np.broadcast_to(np.array(0.5), param.data.shape)
+        return 0.0
+
+    opt = optimizer([param], lr=0.1)
+    for _ in range(2):
+        opt.step(closure)
+    assert np.all(param.data < [1.0, -2.0, 3.0])
