@@ -1,0 +1,53 @@
+"""Train one model under one Hydra-composed config and record it as one MLflow run."""
+
+from trainer import cli
+from trainer.build import build_task
+from trainer.config import TrialChecker, compose_config, hydra_context, to_plain
+from trainer.loop import train_or_fail
+from trainer.plots import render_run_plots
+from trainer.result import FAILED
+from trainer.tracking import check_store, log_result, open_store, resolve_uri, run_name
+
+USAGE = """usage: python scripts/train.py [OVERRIDE ...]
+
+Hydra overrides, e.g.: optimizer=adam optimizer.lr=0.01 task=rosenbrock trainer.steps=2000
+groups: optimizer (sgd, momentum, nesterov, adagrad, rmsprop, adam),
+        task (quadratic, rosenbrock, linear_regression, logistic_regression, digits_mlp),
+        trainer, tracking (mlflow, none); tracking.uri=..., tracking.experiment=..."""
+
+
+def main(overrides: list[str]) -> int:
+    with hydra_context():
+        plain = to_plain(compose_config("train", overrides))
+    config = cli.trial_config(plain)
+    TrialChecker().check(config)
+    tracking = plain["tracking"]
+    if tracking["enabled"]:
+        uri = resolve_uri(tracking["uri"])
+        check_store(uri)
+
+    result = train_or_fail(config)
+    task = build_task(config["task"], seed=config["trainer"]["seed"])
+    result.plots = render_run_plots(result, task)
+    print(summary(result))
+    if tracking["enabled"]:
+        client, experiment_id = open_store(uri, tracking["experiment"])
+        run_id = log_result(client, experiment_id, result, run_name(config))
+        print(f"logged run {run_id} to {uri}; view it with: mlflow ui --backend-store-uri {uri}")
+    if result.outcome == FAILED:
+        print(result.error)
+        return 1
+    return 0
+
+
+def summary(result) -> str:
+    lines = [f"outcome: {result.outcome} after {result.steps_run} steps in {result.wall_time:.2f} s"]
+    lines += [f"{key}: {value:.6g}" for key, value in result.final.items()]
+    if result.divergence is not None:
+        event = result.divergence
+        lines.append(f"diverged at step {event.step}: {event.reason} (value {event.value:.3g})")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    cli.run(main, USAGE)

@@ -1,0 +1,29 @@
+"""Shared entry-point wiring: a user's mistake becomes one line on stderr and exit code 2."""
+
+import sys
+from collections.abc import Callable
+
+from trainer.config import ConfigError
+
+TRIAL_GROUPS = ("optimizer", "task", "trainer")
+
+
+def trial_config(plain: dict) -> dict:
+    """The part of a composed config that defines a training run (no tracking, Ray or sweep)."""
+    return {group: plain[group] for group in TRIAL_GROUPS}
+
+
+def run(main: Callable[[list[str]], int | None], usage: str) -> None:
+    args = sys.argv[1:]
+    if any(arg in ("-h", "--help") for arg in args):
+        print(usage)
+        sys.exit(0)
+    try:
+        code = main(args)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(code or 0)

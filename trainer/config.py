@@ -1,0 +1,133 @@
+"""Compose configs with Hydra and check them at the edge, turning a user's mistake into one line."""
+
+import json
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.errors import (
+    ConfigCompositionException,
+    HydraException,
+    InstantiationException,
+    MissingConfigException,
+    OverrideParseException,
+)
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from trainer.build import build_optimizer, build_task
+from trainer.schema import register_schemas
+
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+
+
+class ConfigError(Exception):
+    """A mistake in what the user asked for: reported as one line, exit code 2, nothing started."""
+
+
+@contextmanager
+def hydra_context():
+    """Hydra's compose API over the project's conf/ directory, schemas registered."""
+    register_schemas()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="gradsweep"):
+        yield GlobalHydra.instance().config_loader()
+
+
+def compose_config(config_name: str, overrides: list[str]) -> DictConfig:
+    """Compose `conf/<config_name>.yaml` with overrides (inside `hydra_context`)."""
+    try:
+        return compose(config_name=config_name, overrides=list(overrides))
+    except (HydraException, OmegaConfBaseException) as error:
+        raise ConfigError(describe_hydra_error(error)) from None
+
+
+def describe_hydra_error(error: Exception) -> str:
+    """One line from Hydra's multi-line messages: which key or option, and what is allowed."""
+    message = str(error)
+    if isinstance(error, OverrideParseException):
+        detail = message.splitlines()[0]
+        return f"malformed override '{error.override}': {detail}"
+    if isinstance(error, MissingConfigException):
+        found = re.search(r"Could not find '([^/']+)/([^']+)'", message)
+        options = re.findall(r"^\t(\S+)$", message, flags=re.M)
+        if found and options:
+            group, option = found.groups()
+            return f"{group}={option} is not an option; allowed: {', '.join(options)}"
+    if isinstance(error, ConfigCompositionException):
+        unknown = re.search(r"Could not override '([^']+)'", message)
+        if unknown:
+            key = unknown.group(1)
+            return f"{key} is not a config key (a new key is added with +{key}=...)"
+        merging = re.search(r"Error merging override (\S+)", message)
+        if merging and error.__cause__ is not None:
+            reason = str(error.__cause__).splitlines()[0]
+            return f"{merging.group(1)} is not allowed: {reason}"
+    return next(line for line in message.splitlines() + [type(error).__name__] if line.strip())
+
+
+def first_line(error: Exception) -> str:
+    return str(error).splitlines()[0].split(", set env var HYDRA_FULL_ERROR")[0]
+
+
+def to_plain(cfg) -> dict:
+    return OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+
+
+TRAINER_RULES = {
+    "steps": (lambda v: v > 0, "> 0"),
+    "batch_size": (lambda v: v > 0, "> 0"),
+    "eval_every": (lambda v: v > 0, "> 0"),
+    "seed": (lambda v: v >= 0, ">= 0"),
+}
+
+
+class TrialChecker:
+    """Checks the ranges of a trial's config; builds each distinct task once to ask its size."""
+
+    def __init__(self):
+        self._task_rows: dict[str, int | None] = {}
+
+    def check(self, cfg: dict) -> None:
+        self._check_optimizer(cfg["optimizer"])
+        trainer = cfg["trainer"]
+        for key, (ok, allowed) in TRAINER_RULES.items():
+            if not ok(trainer[key]):
+                raise ConfigError(f"trainer.{key}={trainer[key]} is not allowed: it must be {allowed}")
+        factor = trainer["divergence"]["factor"]
+        if not factor > 1:
+            raise ConfigError(
+                f"trainer.divergence.factor={factor} is not allowed: it must be > 1"
+            )
+        rows = self._training_rows(cfg["task"], trainer["seed"])
+        if rows is not None and trainer["batch_size"] > rows:
+            raise ConfigError(
+                f"trainer.batch_size={trainer['batch_size']} is not allowed: task "
+                f"{cfg['task'].get('name')} has {rows} training rows, so it must be <= {rows}"
+            )
+
+    @staticmethod
+    def _check_optimizer(optimizer_cfg: dict) -> None:
+        """The optimizer class itself knows its hyperparameters' ranges: ask it, with no params."""
+        try:
+            build_optimizer(optimizer_cfg, [])
+        except ValueError as error:
+            raise ConfigError(f"optimizer.{error}") from None
+        except InstantiationException as error:
+            raise ConfigError(f"optimizer: {first_line(error)}") from None
+
+    def _training_rows(self, task_cfg: dict, seed: int) -> int | None:
+        key = json.dumps(task_cfg, sort_keys=True)
+        if key not in self._task_rows:
+            try:
+                self._task_rows[key] = build_task(task_cfg, seed=seed).n_train
+            except ValueError as error:
+                raise ConfigError(str(error)) from None
+            except InstantiationException as error:
+                cause = error.__cause__
+                if isinstance(cause, ValueError):
+                    raise ConfigError(str(cause)) from None
+                raise ConfigError(f"task: {first_line(error)}") from None
+        return self._task_rows[key]

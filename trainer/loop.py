@@ -1,0 +1,92 @@
+"""`train(config) -> Result`: one training run, a pure function of a resolved config (numpy only)."""
+
+import time
+import traceback
+
+import numpy as np
+
+from trainer.build import build_optimizer, build_task
+from trainer.divergence import DivergenceMonitor
+from trainer.result import CONVERGED, DIVERGED, FAILED, Result
+from trainer.tasks.base import Surface2D
+
+
+def train(config: dict) -> Result:
+    """Train under `config` (keys optimizer, task, trainer); a diverged run is a result too."""
+    started = time.perf_counter()
+    with np.errstate(all="ignore"):
+        result = _train(config)
+    result.wall_time = time.perf_counter() - started
+    return result
+
+
+def train_or_fail(config: dict) -> Result:
+    """Like `train`, but an exception (a bug in a user's optimizer, say) becomes a failed Result."""
+    started = time.perf_counter()
+    try:
+        return train(config)
+    except Exception:
+        return Result(
+            config=config,
+            outcome=FAILED,
+            train_loss=np.empty(0),
+            error=traceback.format_exc(),
+            wall_time=time.perf_counter() - started,
+        )
+
+
+def _train(config: dict) -> Result:
+    settings = config["trainer"]
+    steps, eval_every = settings["steps"], settings["eval_every"]
+    rng = np.random.default_rng(settings["seed"])
+    task = build_task(config["task"], seed=settings["seed"])
+    params = task.parameters()
+    optimizer = build_optimizer(config["optimizer"], params)
+    monitor = DivergenceMonitor(settings["divergence"]["factor"])
+    batches = task.batches(settings["batch_size"], rng)
+    is_2d = isinstance(task, Surface2D)
+    trajectory = [task.point.data.copy()] if is_2d else None
+
+    losses = np.empty(steps)
+    evals: list[dict] = []
+    divergence = None
+    steps_run = 0
+    for step in range(steps):
+        batch = next(batches)
+
+        def closure():
+            optimizer.zero_grad()
+            loss = task.loss(batch)
+            loss.backward()
+            return loss
+
+        loss = optimizer.step(closure).item()
+        divergence = monitor.check(step, loss, params, optimizer)
+        if divergence is not None:
+            # A loss blown past the threshold is still a real, finite point of the curve.
+            if np.isfinite(loss):
+                losses[step] = loss
+                steps_run = step + 1
+            break
+        losses[step] = loss
+        steps_run = step + 1
+        if is_2d:
+            trajectory.append(task.point.data.copy())
+        if (step + 1) % eval_every == 0 or step + 1 == steps:
+            metrics = task.evaluate()
+            if metrics:
+                evals.append({"step": step, **metrics})
+
+    train_loss = losses[:steps_run].copy()
+    final = {"final_train_loss": float(train_loss[-1])} if steps_run else {}
+    if evals and divergence is None:
+        final.update({f"final_{k}": v for k, v in evals[-1].items() if k != "step"})
+    return Result(
+        config=config,
+        outcome=CONVERGED if divergence is None else DIVERGED,
+        train_loss=train_loss,
+        evals=evals,
+        final=final,
+        divergence=divergence,
+        trajectory=np.array(trajectory) if is_2d else None,
+    )

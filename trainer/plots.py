@@ -1,0 +1,84 @@
+"""PNG figures of one run: its loss curve, and for 2-D tasks its path over the loss contours."""
+
+import io
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+
+from trainer.result import Result
+
+
+def to_png(figure: Figure) -> bytes:
+    """Render without pyplot, so no global state and no display are involved."""
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
+def title_of(config: dict) -> str:
+    optimizer = config["optimizer"]
+    extras = [f"{k}={v:g}" for k, v in optimizer.items() if k not in ("_target_", "_partial_", "name")
+              and isinstance(v, (int, float))]
+    return f"{config['task']['name']}: {optimizer.get('name', optimizer['_target_'])} " + " ".join(extras)
+
+
+def loss_curve_png(result: Result) -> bytes:
+    figure = Figure(figsize=(6, 4))
+    axes = figure.add_subplot()
+    steps = np.arange(result.steps_run)
+    positive = np.all(result.train_loss > 0)
+    axes.plot(steps, result.train_loss, lw=1, label="train_loss")
+    if result.evals:
+        axes.plot([e["step"] for e in result.evals], [e["val_loss"] for e in result.evals],
+                  "o-", ms=3, label="val_loss")
+    if result.divergence is not None:
+        axes.axvline(result.divergence.step, color="red", ls="--",
+                     label=f"diverged at step {result.divergence.step}")
+    if positive and result.steps_run:
+        axes.set_yscale("log")
+    axes.set(xlabel="step", ylabel="loss", title=title_of(result.config))
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    return to_png(figure)
+
+
+def trajectory_png(result: Result, task) -> bytes:
+    """The lecture's picture: the optimizer's path drawn over the contours of the objective."""
+    path = result.trajectory
+    (min_x, min_y) = task.minimum()
+    xs = np.concatenate([path[:, 0], [min_x]])
+    ys = np.concatenate([path[:, 1], [min_y]])
+    xs, ys = xs[np.isfinite(xs)], ys[np.isfinite(ys)]
+    pad_x = 0.15 * (np.ptp(xs) or 1.0)
+    pad_y = 0.15 * (np.ptp(ys) or 1.0)
+    grid_x, grid_y = np.meshgrid(
+        np.linspace(xs.min() - pad_x, xs.max() + pad_x, 200),
+        np.linspace(ys.min() - pad_y, ys.max() + pad_y, 200),
+    )
+    surface = task.surface(grid_x, grid_y)
+    floor = max(surface.min(), 1e-12 * max(surface.max(), 1e-12)) + 1e-12
+    levels = np.geomspace(floor, surface.max() + floor, 25)
+    figure = Figure(figsize=(6, 5))
+    axes = figure.add_subplot()
+    axes.contour(grid_x, grid_y, surface + floor, levels=levels, norm=LogNorm(), cmap="viridis",
+                 linewidths=0.7)
+    axes.plot(path[:, 0], path[:, 1], "-", color="crimson", lw=1, marker=".", ms=2)
+    axes.plot(path[0, 0], path[0, 1], "ko", ms=5, label="start")
+    axes.plot(min_x, min_y, "k*", ms=9, label="minimum")
+    axes.set(xlabel="x", ylabel="y", title=title_of(result.config))
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    return to_png(figure)
+
+
+def render_run_plots(result: Result, task=None) -> dict[str, bytes]:
+    """The figures a run's MLflow record carries; `task` is needed only for the trajectory."""
+    if result.error is not None or result.steps_run == 0:
+        return {}
+    plots = {"loss_curve.png": loss_curve_png(result)}
+    if result.trajectory is not None and task is not None:
+        plots["trajectory.png"] = trajectory_png(result, task)
+    return plots

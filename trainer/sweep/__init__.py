@@ -1,0 +1,1 @@
+"""Sweeps: grid expansion with Hydra's grammar, Ray execution, MLflow parent and child runs."""

@@ -1,0 +1,190 @@
+"""The sweep driver: resume from MLflow, run the rest on Ray, log each trial exactly once."""
+
+import os
+import signal
+import time
+
+import numpy as np
+import requests
+from mlflow.exceptions import MlflowException
+from tqdm import tqdm
+
+from trainer.result import DIVERGED, FAILED, Result
+from trainer.sweep.figures import heatmap_png, loss_curves_png
+from trainer.sweep.grid import Grid
+from trainer.sweep.runner import RayTrials, connect
+from trainer.sweep.spool import Spool, spool_path
+from trainer.sweep.summary import Row, counts, results_csv, table
+from trainer.tracking import log_files, log_result, open_store, run_name
+
+STORE_ERRORS = (MlflowException, requests.exceptions.RequestException, OSError)
+# Fail over to the spool within seconds, not MLflow's default minutes of retries.
+HTTP_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+}
+
+
+class Interrupt:
+    """The first Ctrl-C asks the sweep to stop after the result being logged; a second forces it."""
+
+    def __enter__(self):
+        self.requested = False
+        self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, *_):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *_):
+        signal.signal(signal.SIGINT, self.previous)
+
+
+class SweepStore:
+    """The parent run and its children in MLflow; the only writer to the tracking store."""
+
+    def __init__(self, uri: str, experiment: str, grid: Grid, sweep_name: str):
+        for name, value in HTTP_DEFAULTS.items():
+            os.environ.setdefault(name, value)
+        self.uri, self.grid = uri, grid
+        self.client, self.experiment_id = open_store(uri, experiment)
+        self.parent_id = self._parent(sweep_name)
+        self.spool = Spool(spool_path(uri, grid.sweep_id))
+        self.down: Exception | None = None
+        self.finished = {}
+        for run in self._children():
+            trial_id = run.data.tags.get("trial_id")
+            if run.info.status == "FINISHED" and trial_id not in self.finished:
+                self.finished[trial_id] = run
+            else:
+                # Cut short by a crash, a kill or a lost server, or failed: it will be redone.
+                self.client.delete_run(run.info.run_id)
+
+    def _parent(self, sweep_name: str) -> str:
+        found = self.client.search_runs(
+            [self.experiment_id], filter_string=f"tags.sweep_id = '{self.grid.sweep_id}'",
+            max_results=1,
+        )
+        if found:
+            run_id = found[0].info.run_id
+            self.client.update_run(run_id, status="RUNNING")
+            return run_id
+        run = self.client.create_run(
+            self.experiment_id, run_name=f"sweep {sweep_name}",
+            tags={"sweep_id": self.grid.sweep_id, "sweep.name": sweep_name},
+        )
+        params = {"sweep.name": sweep_name, "grid_size": str(len(self.grid.trials))}
+        params.update({f"axis.{k}": ",".join(v) for k, v in self.grid.axes.items()})
+        params.update({f"fixed.{k}": v for k, v in self.grid.fixed.items()})
+        for key, value in params.items():
+            self.client.log_param(run.info.run_id, key, value[:6000])
+        return run.info.run_id
+
+    def _children(self) -> list:
+        runs, token = [], None
+        while True:
+            page = self.client.search_runs(
+                [self.experiment_id],
+                filter_string=f"tags.`mlflow.parentRunId` = '{self.parent_id}'",
+                max_results=1000, page_token=token,
+            )
+            runs.extend(page)
+            token = page.token
+            if not token:
+                return runs
+
+    def log(self, result: Result, name: str) -> bool:
+        """Log one trial as a child run, or keep it in the spool when the store is unreachable."""
+        if self.down is None:
+            try:
+                log_result(self.client, self.experiment_id, result, name,
+                           {"mlflow.parentRunId": self.parent_id})
+                return True
+            except STORE_ERRORS as error:
+                self.down = error
+        self.spool.append(result)
+        return False
+
+    def earlier_rows(self) -> list[Row]:
+        """Trials finished by an earlier invocation, with their curves read back."""
+        rows = []
+        for run in self.finished.values():
+            history = self.client.get_metric_history(run.info.run_id, "train_loss")
+            curve = np.array([m.value for m in sorted(history, key=lambda m: m.step)])
+            rows.append(Row.from_run(run, curve))
+        return rows
+
+    def finish(self, rows: list[Row], elapsed: float, cpus: int) -> None:
+        metrics = counts(rows)
+        for key, value in metrics.items():
+            self.client.log_metric(self.parent_id, key, float(value))
+        configs = {t.trial_id: t.config for t in self.grid.trials}
+        log_files(self.client, self.parent_id, {
+            "results.csv": results_csv(rows).encode(),
+            "heatmap.png": heatmap_png(rows, self.grid.axes, configs),
+            "loss_curves.png": loss_curves_png(rows),
+            "summary.txt": table(rows, elapsed, cpus).encode(),
+        })
+        self.client.set_terminated(self.parent_id, "FINISHED")
+
+
+def run_sweep(grid: Grid, session: dict, uri: str) -> int:
+    started = time.perf_counter()
+    sweep_cfg, ray_cfg = session["sweep"], session["ray"]
+    store = SweepStore(uri, session["tracking"]["experiment"], grid, sweep_cfg["name"])
+    names = {t.trial_id: run_name(t.config, grid.axes) for t in grid.trials}
+
+    rows: list[Row] = []
+    spooled = 0
+    for result in store.spool.load():
+        if result.trial_id in names and result.trial_id not in store.finished:
+            spooled += not store.log(result, names[result.trial_id])
+            rows.append(Row.from_result(result, names[result.trial_id]))
+    if store.down is None:
+        store.spool.clear()
+
+    done = set(store.finished) | {row.trial_id for row in rows}
+    todo = [t for t in grid.trials if t.trial_id not in done]
+    cpus = connect(ray_cfg["address"], ray_cfg["num_cpus"])
+    print(f"sweep {sweep_cfg['name']}: {len(grid.trials)} trials, {len(done)} already "
+          f"done, {len(todo)} to run on {cpus} CPUs; tracking {uri}")
+
+    runner = RayTrials(todo, cpus, sweep_cfg["trials_per_task"])
+    bar = tqdm(total=len(grid.trials), initial=len(grid.trials) - len(todo), unit="trial",
+               desc="trials", dynamic_ncols=True)
+    tally = {DIVERGED: 0, FAILED: 0}
+    with Interrupt() as interrupt, bar:
+        for results in runner.results():
+            for result in results:
+                name = names[result.trial_id]
+                if not store.log(result, name):
+                    spooled += 1
+                rows.append(Row.from_result(result, name))
+                tally[result.outcome] = tally.get(result.outcome, 0) + 1
+                bar.set_postfix(diverged=tally[DIVERGED], failed=tally[FAILED], refresh=False)
+                bar.update(1)
+            if interrupt.requested:
+                runner.cancel()
+                break
+
+    if store.down is not None:
+        print(f"error: {spooled} results could not be logged to {uri} "
+              f"({str(store.down).splitlines()[0]}); they are kept in {store.spool.path}. "
+              "Run the same command again when the tracking server is back to log them.")
+        return 1
+    if interrupt.requested:
+        store.client.set_terminated(store.parent_id, "KILLED")
+        print(f"interrupted: {len(rows) + len(store.finished)} of {len(grid.trials)} trials are "
+              "logged; run the same command again to finish the rest.")
+        return 130
+
+    rows += store.earlier_rows()
+    elapsed = time.perf_counter() - started
+    store.finish(rows, elapsed, cpus)
+    print(table(rows, elapsed, cpus))
+    print(f"parent run {store.parent_id}; open the dashboard with:")
+    print(f"  mlflow ui --backend-store-uri {uri}" if uri.startswith("sqlite") else f"  {uri}")
+    return 0

@@ -1,0 +1,116 @@
+"""Run trials in Ray workers, several trials per Ray task, and hand Results back to the driver."""
+
+import math
+import os
+import socket
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import ray
+from ray.exceptions import RayError
+
+from trainer.build import build_task
+from trainer.config import ConfigError
+from trainer.loop import train_or_fail
+from trainer.plots import render_run_plots
+from trainer.result import FAILED, Result
+from trainer.sweep.grid import Trial
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# numpy's BLAS gets one thread per worker: the parallelism is one trial per core.
+ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+SHIPPED_EXCLUDES = [".git", "**/__pycache__", "*.db", "mlartifacts", "mlruns", "outputs", "*.egg-info"]
+TASKS_PER_CPU = 4
+
+
+def check_address(address: str, timeout: float = 3.0) -> None:
+    """`host:port` must have something listening; `auto` is checked by Ray itself."""
+    if not address or address == "auto" or address.startswith("ray://"):
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"ray.address={address} is not allowed: use '' (local), 'auto' or host:port")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            pass
+    except OSError as error:
+        raise ConfigError(
+            f"ray.address={address}: nothing is listening there ({error.strerror or error}); "
+            "start the cluster with `ray start --head` or leave ray.address empty for a local Ray"
+        ) from None
+
+
+def connect(address: str, num_cpus: int | None) -> int:
+    """Start a local Ray, or attach to a cluster and ship the project's code to it; CPUs to use."""
+    if address:
+        runtime_env = {"working_dir": str(PROJECT_ROOT), "excludes": SHIPPED_EXCLUDES,
+                       "env_vars": ONE_THREAD}
+        try:
+            ray.init(address=address, runtime_env=runtime_env, logging_level="warning",
+                     log_to_driver=False)
+        except ConnectionError as error:
+            raise ConfigError(f"ray.address={address}: {str(error).splitlines()[0]}") from None
+    else:
+        for name, value in ONE_THREAD.items():
+            os.environ.setdefault(name, value)
+        ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level="warning",
+                 log_to_driver=False)
+    return int(ray.available_resources().get("CPU", 1))
+
+
+def run_trial(trial: Trial, node: str) -> Result:
+    result = train_or_fail(trial.config)
+    result.trial_id, result.node = trial.trial_id, node
+    if result.error is None:
+        task = build_task(trial.config["task"], seed=trial.config["trainer"]["seed"])
+        result.plots = render_run_plots(result, task)
+    return result
+
+
+@ray.remote(num_cpus=1, max_retries=3)
+def run_trials(trials: list[Trial]) -> list[Result]:
+    """One Ray task: a chunk of trials in sequence. If the worker dies, Ray reruns the chunk."""
+    node = ray.get_runtime_context().get_node_id()
+    return [run_trial(trial, node) for trial in trials]
+
+
+def chunks(trials: list[Trial], cpus: int, per_task: int | None) -> list[list[Trial]]:
+    """About TASKS_PER_CPU tasks per CPU, so short trials are not dominated by per-task overhead."""
+    size = per_task or max(1, math.ceil(len(trials) / (cpus * TASKS_PER_CPU)))
+    return [trials[i : i + size] for i in range(0, len(trials), size)]
+
+
+def failed(trial: Trial, error: str) -> Result:
+    return Result(config=trial.config, outcome=FAILED, train_loss=np.empty(0), error=error,
+                  trial_id=trial.trial_id)
+
+
+class RayTrials:
+    """Submit every chunk at once; Ray runs as many as it has CPUs and queues the rest."""
+
+    def __init__(self, trials: list[Trial], cpus: int, per_task: int | None = None):
+        self.pending = {}
+        for chunk in chunks(trials, cpus, per_task):
+            self.pending[run_trials.remote(chunk)] = chunk
+
+    def results(self, poll: float = 0.25) -> Iterator[list[Result]]:
+        """Yield each finished chunk's Results; an empty list every `poll` s while none finish."""
+        while self.pending:
+            ready, _ = ray.wait(list(self.pending), num_returns=1, timeout=poll)
+            if not ready:
+                yield []
+            for ref in ready:
+                chunk = self.pending.pop(ref)
+                try:
+                    yield ray.get(ref)
+                except RayError:
+                    # Ray's retries are spent (or the node is gone for good): record, go on.
+                    error = traceback.format_exc()
+                    yield [failed(trial, error) for trial in chunk]
+
+    def cancel(self) -> None:
+        for ref in self.pending:
+            ray.cancel(ref, force=True)
+        self.pending.clear()

@@ -1,0 +1,111 @@
+"""A sweep's summary: one row per trial, counts, results.csv and the table printed at the end."""
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from trainer.result import CONVERGED, DIVERGED, FAILED, Result
+from trainer.tracking import flatten
+
+FINAL_KEYS = ("final_train_loss", "final_val_loss", "final_val_accuracy")
+
+
+@dataclass
+class Row:
+    trial_id: str
+    name: str
+    params: dict[str, str]
+    outcome: str
+    final: dict[str, float] = field(default_factory=dict)
+    divergence_step: int | None = None
+    divergence_reason: str = ""
+    wall_time: float = math.nan
+    node: str = ""
+    curve: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    @classmethod
+    def from_result(cls, result: Result, name: str) -> "Row":
+        event = result.divergence
+        return cls(result.trial_id, name, flatten(result.config), result.outcome,
+                   dict(result.final), event.step if event else None, event.reason if event else "",
+                   result.wall_time, result.node, result.train_loss)
+
+    @classmethod
+    def from_run(cls, run, curve: np.ndarray) -> "Row":
+        """A trial logged by an earlier invocation, read back from its MLflow run."""
+        tags, metrics = run.data.tags, run.data.metrics
+        step = tags.get("divergence.step")
+        return cls(tags.get("trial_id", ""), tags.get("mlflow.runName", run.info.run_name),
+                   dict(run.data.params), tags.get("outcome", FAILED),
+                   {k: metrics[k] for k in FINAL_KEYS if k in metrics},
+                   int(step) if step is not None else None, tags.get("divergence.reason", ""),
+                   float(tags.get("wall_time", "nan")), tags.get("node", ""), curve)
+
+    def value(self, key: str) -> float:
+        return float(self.params[key])
+
+
+def counts(rows: list[Row]) -> dict[str, float]:
+    """The parent run's metrics: trials, converged, diverged, failed, best_final_loss."""
+    converged = [r for r in rows if r.outcome == CONVERGED]
+    finals = [r.final["final_train_loss"] for r in converged if "final_train_loss" in r.final]
+    metrics = {
+        "trials": len(rows),
+        "converged": len(converged),
+        "diverged": sum(r.outcome == DIVERGED for r in rows),
+        "failed": sum(r.outcome == FAILED for r in rows),
+    }
+    if finals:
+        metrics["best_final_loss"] = min(finals)
+    return metrics
+
+
+def best(rows: list[Row]) -> list[Row]:
+    """Converged trials, lowest final training loss first."""
+    scored = [r for r in rows if r.outcome == CONVERGED and "final_train_loss" in r.final]
+    return sorted(scored, key=lambda r: r.final["final_train_loss"])
+
+
+def results_csv(rows: list[Row]) -> str:
+    config_keys = sorted({key for row in rows for key in row.params})
+    columns = ["trial_id", "run_name", "outcome", *FINAL_KEYS, "divergence_step",
+               "divergence_reason", "wall_time", "node", *config_keys]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({
+            "trial_id": row.trial_id, "run_name": row.name, "outcome": row.outcome,
+            **{key: row.final.get(key, "") for key in FINAL_KEYS},
+            "divergence_step": "" if row.divergence_step is None else row.divergence_step,
+            "divergence_reason": row.divergence_reason, "wall_time": f"{row.wall_time:.4f}",
+            "node": row.node, **{key: row.params.get(key, "") for key in config_keys},
+        })
+    return out.getvalue()
+
+
+def table(rows: list[Row], wall_time: float, cpus: int, top: int = 5) -> str:
+    """The short text printed when a sweep ends."""
+    metrics = counts(rows)
+    lines = [
+        f"{metrics['trials']} trials: {metrics['converged']} converged, "
+        f"{metrics['diverged']} diverged, {metrics['failed']} failed; "
+        f"wall time {wall_time:.1f} s on {cpus} CPUs",
+    ]
+    ranked = best(rows)[:top]
+    if ranked:
+        width = max(len(r.name) for r in ranked)
+        lines.append(f"{'best trials':<{width}}  " + "  ".join(f"{k:>18}" for k in FINAL_KEYS))
+        for row in ranked:
+            cells = [f"{row.final[k]:>18.6g}" if k in row.final else f"{'-':>18}"
+                     for k in FINAL_KEYS]
+            lines.append(f"{row.name:<{width}}  " + "  ".join(cells))
+    diverged = sorted((r for r in rows if r.outcome == DIVERGED), key=lambda r: r.divergence_step)
+    if diverged:
+        shown = ", ".join(f"{r.name} (step {r.divergence_step})" for r in diverged[:4])
+        more = f" and {len(diverged) - 4} more" if len(diverged) > 4 else ""
+        lines.append(f"diverged: {shown}{more}")
+    return "\n".join(lines)

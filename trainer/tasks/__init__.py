@@ -1,0 +1,1 @@
+"""Training problems: the quadratic bowl, Rosenbrock, linear and logistic regression, digits MLP."""

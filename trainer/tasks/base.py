@@ -1,0 +1,69 @@
+"""The interface every task implements: parameters, a minibatch loss, validation metrics."""
+
+import numpy as np
+
+from autodiff import Tensor
+
+
+class Task:
+    """A training problem. Subclasses set `params` and implement `loss`.
+
+    `n_train` is the number of training rows, or None for a deterministic full-batch objective
+    (the quadratic and Rosenbrock), where `loss` gets `batch=None`.
+    """
+
+    name = "task"
+    n_train: int | None = None
+    params: list[Tensor]
+
+    def parameters(self) -> list[Tensor]:
+        return self.params
+
+    def loss(self, batch: np.ndarray | None) -> Tensor:
+        raise NotImplementedError
+
+    def evaluate(self) -> dict[str, float]:
+        """Validation metrics (`val_loss`, `val_accuracy`) where the task has a validation set."""
+        return {}
+
+    def batches(self, batch_size: int, rng: np.random.Generator):
+        """Yield minibatch row indices forever: a fresh permutation each epoch, in order."""
+        if self.n_train is None:
+            while True:
+                yield None
+        while True:
+            order = rng.permutation(self.n_train)
+            for start in range(0, self.n_train, batch_size):
+                yield order[start : start + batch_size]
+
+
+class Surface2D(Task):
+    """A 2-D objective f(x, y) over one parameter vector, drawn as contours under the trajectory."""
+
+    def __init__(self, start):
+        if len(start) != 2:
+            raise ValueError(f"task.start={list(start)} is not allowed: it must hold 2 numbers")
+        self.point = Tensor(np.array(start, dtype=np.float64), requires_grad=True)
+        self.params = [self.point]
+
+    def surface(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The objective evaluated elementwise on numpy grids, for contour plots."""
+        raise NotImplementedError
+
+    def minimum(self) -> tuple[float, float]:
+        raise NotImplementedError
+
+
+def split_rows(n: int, val_fraction: float, rng: np.random.Generator):
+    """A seeded random split of n rows into train and validation index arrays."""
+    if not 0 < val_fraction < 1:
+        raise ValueError(f"task.val_fraction={val_fraction} is not allowed: it must be in (0, 1)")
+    order = rng.permutation(n)
+    n_val = max(1, int(round(n * val_fraction)))
+    return order[n_val:], order[:n_val]
+
+
+def require_positive(**values) -> None:
+    for key, value in values.items():
+        if not value > 0:
+            raise ValueError(f"task.{key}={value} is not allowed: it must be > 0")

@@ -1,0 +1,37 @@
+"""The lecture's ill-conditioned bowl f(x, y) = 0.5 * (a x^2 + b y^2), steep along y when b >> a."""
+
+import numpy as np
+
+from autodiff import Tensor
+from trainer.tasks.base import Surface2D, require_positive
+
+
+class Quadratic(Surface2D):
+    name = "quadratic"
+
+    def __init__(self, a: float = 1.0, condition: float = 50.0, start=(-10.0, 1.0), seed: int = 0):
+        require_positive(a=a)
+        if not condition >= 1:
+            raise ValueError(f"task.condition={condition} is not allowed: it must be >= 1")
+        super().__init__(start)
+        self.a = float(a)
+        self.b = float(a) * float(condition)
+        self.curvature = np.array([self.a, self.b])
+
+    @property
+    def lambda_max(self) -> float:
+        """The largest eigenvalue of the Hessian diag(a, b)."""
+        return self.b
+
+    def max_stable_lr(self, momentum: float = 0.0) -> float:
+        """Heavy-ball momentum converges iff 0 < lr < 2 (1 + momentum) / lambda_max."""
+        return 2.0 * (1.0 + momentum) / self.lambda_max
+
+    def loss(self, batch=None) -> Tensor:
+        return 0.5 * (self.curvature * self.point * self.point).sum()
+
+    def surface(self, x, y):
+        return 0.5 * (self.a * x * x + self.b * y * y)
+
+    def minimum(self):
+        return (0.0, 0.0)

@@ -1,0 +1,21 @@
+"""The 2-D Rosenbrock valley f(x, y) = (1 - x)^2 + 100 (y - x^2)^2, minimum 0 at (1, 1)."""
+
+from autodiff import Tensor
+from trainer.tasks.base import Surface2D
+
+
+class Rosenbrock(Surface2D):
+    name = "rosenbrock"
+
+    def __init__(self, start=(-1.5, 2.0), seed: int = 0):
+        super().__init__(start)
+
+    def loss(self, batch=None) -> Tensor:
+        x, y = self.point[0], self.point[1]
+        return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
+
+    def surface(self, x, y):
+        return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
+
+    def minimum(self):
+        return (1.0, 1.0)

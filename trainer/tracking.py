@@ -1,0 +1,194 @@
+"""Write one training Result to MLflow as one run: params, chunked metrics, tags, artifacts."""
+
+import math
+import os
+import socket
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import yaml
+from mlflow import MlflowClient
+from mlflow.entities import Metric, Param, RunTag
+
+from trainer.config import ConfigError
+from trainer.result import FAILED, Result
+
+# MLflow's log_batch accepts at most 1000 metrics, 100 params and 100 tags per call.
+METRICS_PER_CALL = 1000
+PARAMS_PER_CALL = 100
+REMOTE_SCHEMES = ("http", "https")
+DATABASE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
+SHORT_NAMES = {"momentum": "m", "trainer.seed": "seed"}
+
+
+def default_uri() -> str:
+    """MLflow's own default store, ./mlflow.db, made absolute so no working directory moves it."""
+    return f"sqlite:///{Path.cwd().resolve() / 'mlflow.db'}"
+
+
+def resolve_uri(uri: str | None) -> str:
+    if not uri:
+        return default_uri()
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        return f"sqlite:///{Path(uri[len('sqlite:///'):]).resolve()}"
+    return uri
+
+
+def sqlite_path(uri: str) -> Path | None:
+    return Path(uri[len("sqlite:///"):]) if uri.startswith("sqlite:///") else None
+
+
+def check_store(uri: str, timeout: float = 3.0) -> None:
+    """Fail fast, writing nothing, when the store cannot be written or the server is not there."""
+    scheme = urlparse(uri).scheme.split("+")[0]
+    if scheme not in REMOTE_SCHEMES + DATABASE_SCHEMES:
+        allowed = ", ".join(f"{s}://" for s in REMOTE_SCHEMES + DATABASE_SCHEMES)
+        raise ConfigError(f"tracking.uri={uri} is not supported: use one of {allowed}")
+    path = sqlite_path(uri)
+    if path is not None:
+        directory = path.parent
+        if path.exists() and not os.access(path, os.W_OK):
+            raise ConfigError(f"tracking.uri={uri} is not writable: {path} is read-only")
+        if not directory.is_dir() or not os.access(directory, os.W_OK):
+            raise ConfigError(
+                f"tracking.uri={uri} is not writable: directory {directory} "
+                "does not exist or cannot be written"
+            )
+    elif scheme in REMOTE_SCHEMES:
+        check_server(uri, timeout)
+
+
+def check_server(uri: str, timeout: float) -> None:
+    parsed = urlparse(uri)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parsed.hostname, port), timeout=timeout):
+            pass
+    except OSError as error:
+        raise ConfigError(
+            f"tracking.uri={uri} is unreachable ({error.strerror or error}); start the MLflow "
+            "server or point tracking.uri at a running one"
+        ) from None
+
+
+def open_store(uri: str, experiment: str) -> tuple[MlflowClient, str]:
+    """A client and the experiment's id, creating the experiment (artifacts beside a sqlite db)."""
+    client = MlflowClient(tracking_uri=uri)
+    found = client.get_experiment_by_name(experiment)
+    if found is not None:
+        return client, found.experiment_id
+    path = sqlite_path(uri)
+    location = (path.parent / "mlartifacts").as_uri() if path is not None else None
+    return client, client.create_experiment(experiment, artifact_location=location)
+
+
+def flatten(config: dict, prefix: str = "") -> dict[str, str]:
+    """{'optimizer': {'lr': 0.1}} -> {'optimizer.lr': '0.1'}: the run's params."""
+    flat = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+def run_name(config: dict, keys=None) -> str:
+    """A readable label such as `momentum lr=0.1 m=0.9`, from the given (or optimizer's) keys."""
+    optimizer = config["optimizer"]
+    if keys is None:
+        keys = [f"optimizer.{k}" for k, v in optimizer.items()
+                if k not in ("_target_", "_partial_", "name") and isinstance(v, (int, float))]
+    flat = flatten(config)
+    parts = [optimizer.get("name", optimizer["_target_"])]
+    for key in keys:
+        if key in flat and key not in ("optimizer", "optimizer.name"):
+            short = SHORT_NAMES.get(key, SHORT_NAMES.get(key.split(".")[-1], key.split(".")[-1]))
+            parts.append(f"{short}={_compact(flat[key])}")
+    return " ".join(parts)
+
+
+def _compact(text: str) -> str:
+    try:
+        return f"{float(text):g}"
+    except ValueError:
+        return text
+
+
+def result_metrics(result: Result) -> list[Metric]:
+    """Every finite point: train_loss per step, validation at evaluations, final_* and diverged.
+
+    MLflow would store NaN as 0 and clamp infinities, drawing a false curve, so non-finite
+    values are left out; the divergence tags carry them instead.
+    """
+    now = int(time.time() * 1000)
+    metrics = [
+        Metric("train_loss", value, now, step)
+        for step, value in enumerate(result.train_loss.tolist())
+        if math.isfinite(value)
+    ]
+    for point in result.evals:
+        for key, value in point.items():
+            if key != "step" and math.isfinite(value):
+                metrics.append(Metric(key, value, now, point["step"]))
+    last = max(result.steps_run - 1, 0)
+    for key, value in result.final.items():
+        if math.isfinite(value):
+            metrics.append(Metric(key, value, now, last))
+    if result.outcome != FAILED:
+        metrics.append(Metric("diverged", float(result.divergence is not None), now, last))
+    return metrics
+
+
+def result_tags(result: Result) -> dict[str, str]:
+    tags = {"outcome": result.outcome, "wall_time": f"{result.wall_time:.4f}"}
+    if result.trial_id:
+        tags["trial_id"] = result.trial_id
+    if result.node:
+        tags["node"] = result.node
+    if result.divergence is not None:
+        event = result.divergence
+        tags.update({
+            "divergence.step": str(event.step),
+            "divergence.reason": event.reason,
+            "divergence.value": repr(event.value),
+            "divergence.last_finite_loss": repr(event.last_finite_loss),
+        })
+    return tags
+
+
+def log_result(client: MlflowClient, experiment_id: str, result: Result, name: str,
+               extra_tags: dict[str, str] | None = None) -> str:
+    """Write `result` as one run and end it FINISHED (FAILED for a trial that raised)."""
+    tags = {**result_tags(result), **(extra_tags or {})}
+    run = client.create_run(experiment_id, run_name=name, tags=tags)
+    run_id = run.info.run_id
+    params = [Param(k, v) for k, v in flatten(result.config).items()]
+    for start in range(0, len(params), PARAMS_PER_CALL):
+        client.log_batch(run_id, params=params[start : start + PARAMS_PER_CALL])
+    metrics = result_metrics(result)
+    for start in range(0, len(metrics), METRICS_PER_CALL):
+        client.log_batch(run_id, metrics=metrics[start : start + METRICS_PER_CALL])
+    log_files(client, run_id, result_files(result))
+    client.set_terminated(run_id, "FAILED" if result.outcome == FAILED else "FINISHED")
+    return run_id
+
+
+def result_files(result: Result) -> dict[str, bytes]:
+    """config.yaml, the plots the worker rendered, and a failed trial's traceback."""
+    files = {"config.yaml": yaml.safe_dump(result.config, sort_keys=False).encode()}
+    files.update(result.plots)
+    if result.error is not None:
+        files["traceback.txt"] = result.error.encode()
+    return files
+
+
+def log_files(client: MlflowClient, run_id: str, files: dict[str, bytes]) -> None:
+    """Upload several in-memory files as a run's artifacts in one call."""
+    with tempfile.TemporaryDirectory() as folder:
+        for filename, data in files.items():
+            (Path(folder) / filename).write_bytes(data)
+        client.log_artifacts(run_id, folder)
