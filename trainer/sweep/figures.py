@@ -62,8 +62,7 @@ def heatmap_png(rows: list[Row], axes: dict[str, list[str]], configs: dict[str, 
         axes_.set_title(title)
         if image is not None:
             figure.colorbar(image, ax=axes_, label="final_train_loss")
-    figure.tight_layout()
-    return to_png(figure)
+    return to_png(figure, tight=True)
 
 
 def _panel(axes, rows: list[Row], x_key, y_key, norm, configs):
@@ -145,5 +144,4 @@ def loss_curves_png(rows: list[Row]) -> bytes:
     if norm is not None:
         figure.colorbar(ScalarMappable(norm=norm, cmap=colormap), ax=axes, label=LR)
     axes.set(xlabel="step", ylabel="train_loss", title="all trials (x: diverged)")
-    figure.tight_layout()
-    return to_png(figure)
+    return to_png(figure, tight=True)
