@@ -6,6 +6,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullLocator
 
 from trainer.result import Result
 
@@ -21,6 +22,14 @@ def to_png(figure: Figure, tight: bool = False) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()
+
+
+def log_scale(axes) -> None:
+    """A log y axis with plain-text labels and no minor ticks: mathtext labels and minor ticks
+    are most of matplotlib's cost for a small figure."""
+    axes.set_yscale("log")
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0e}"))
+    axes.yaxis.set_minor_locator(NullLocator())
 
 
 def title_of(config: dict) -> str:
@@ -43,7 +52,7 @@ def loss_curve_png(result: Result) -> bytes:
         axes.axvline(result.divergence.step, color="red", ls="--",
                      label=f"diverged at step {result.divergence.step}")
     if positive and result.steps_run:
-        axes.set_yscale("log")
+        log_scale(axes)
     axes.set(xlabel="step", ylabel="loss", title=title_of(result.config))
     axes.legend(fontsize=8)
     return to_png(figure)
@@ -51,20 +60,22 @@ def loss_curve_png(result: Result) -> bytes:
 
 def trajectory_png(result: Result, task) -> bytes:
     """The lecture's picture: the optimizer's path drawn over the contours of the objective."""
-    path = result.trajectory
     (min_x, min_y) = task.minimum()
+    # A diverged path runs off to huge values: draw it until it leaves a box 10x the start.
+    scale = 10.0 * max(np.abs(result.trajectory[0]).max(), abs(min_x), abs(min_y), 1.0)
+    inside = np.all(np.abs(result.trajectory) <= scale, axis=1)
+    path = result.trajectory[: len(inside) if inside.all() else int(np.argmin(inside)) or 1]
     xs = np.concatenate([path[:, 0], [min_x]])
     ys = np.concatenate([path[:, 1], [min_y]])
-    xs, ys = xs[np.isfinite(xs)], ys[np.isfinite(ys)]
     pad_x = 0.15 * (np.ptp(xs) or 1.0)
     pad_y = 0.15 * (np.ptp(ys) or 1.0)
     grid_x, grid_y = np.meshgrid(
-        np.linspace(xs.min() - pad_x, xs.max() + pad_x, 200),
-        np.linspace(ys.min() - pad_y, ys.max() + pad_y, 200),
+        np.linspace(xs.min() - pad_x, xs.max() + pad_x, 120),
+        np.linspace(ys.min() - pad_y, ys.max() + pad_y, 120),
     )
     surface = task.surface(grid_x, grid_y)
     floor = max(surface.min(), 1e-12 * max(surface.max(), 1e-12)) + 1e-12
-    levels = np.geomspace(floor, surface.max() + floor, 25)
+    levels = np.geomspace(floor, surface.max() + floor, 15)
     figure = Figure(figsize=(6, 5))
     axes = figure.add_subplot()
     axes.contour(grid_x, grid_y, surface + floor, levels=levels, norm=LogNorm(), cmap="viridis",

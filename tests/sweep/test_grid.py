@@ -1,0 +1,109 @@
+"""Grid expansion: Hydra's grammar, named sweeps, axes replaced or fixed, ids, dry run."""
+
+from pathlib import Path
+
+import pytest
+from hydra import compose
+from support import run_script
+
+from trainer.cli import trial_config
+from trainer.config import ConfigError, compose_config, hydra_context, to_plain
+from trainer.sweep.grid import expand, logspace
+
+
+def grid_of(params: dict, cli: list[str]):
+    with hydra_context() as loader:
+        return expand(params, cli, loader)
+
+
+def named(name: str) -> dict:
+    with hydra_context():
+        return to_plain(compose_config("sweep", [f"sweep={name}"]))["sweep"]["params"]
+
+
+def test_logspace_is_log_spaced_with_three_significant_digits():
+    values = logspace(1e-3, 30, 8).list
+    assert values[0] == 1e-3 and values[-1] == 30
+    ratios = [b / a for a, b in zip(values, values[1:])]
+    assert max(ratios) / min(ratios) < 1.01
+    assert all(float(f"{v:.3g}") == v for v in values)
+
+
+def test_default_sweep_is_lr_times_momentum_on_digits():
+    grid = grid_of(named("default"), [])
+    assert len(grid.trials) == 32
+    assert set(grid.axes) == {"optimizer.lr", "optimizer.momentum"}
+    assert [float(v) for v in grid.axes["optimizer.lr"]] == logspace(1e-3, 30, 8).list
+    assert {t.config["task"]["name"] for t in grid.trials} == {"digits_mlp"}
+    assert {t.config["optimizer"]["name"] for t in grid.trials} == {"momentum"}
+
+
+def test_points_compose_exactly_as_hydra_compose():
+    cli = ["task=quadratic", "optimizer=sgd,momentum,adam", "optimizer.lr=0.01,0.1",
+           "trainer.seed=0,1", "task.condition=20"]
+    with hydra_context() as loader:
+        grid = expand({}, cli, loader)
+        for trial in grid.trials:
+            expected = trial_config(to_plain(compose(config_name="train", overrides=trial.point)))
+            assert trial.config == expected
+
+
+def test_command_line_axis_replaces_the_named_axis_and_a_plain_value_fixes_it():
+    params = named("quadratic")
+    grid = grid_of(params, ["optimizer.lr=0.01,0.02", "optimizer.momentum=0.5"])
+    assert grid.axes == {"optimizer.lr": ["0.01", "0.02"]}
+    assert grid.fixed["optimizer.momentum"] == "0.5"
+    assert sorted(t.config["optimizer"]["lr"] for t in grid.trials) == [0.01, 0.02]
+    assert {t.config["optimizer"]["momentum"] for t in grid.trials} == {0.5}
+
+
+def test_seeds_are_an_axis_of_repeats_with_distinct_trial_ids():
+    grid = grid_of({}, ["task=quadratic", "trainer.seed=range(3)", "optimizer.lr=0.01,0.02"])
+    assert len(grid.trials) == 6
+    assert len({t.trial_id for t in grid.trials}) == 6
+
+
+def test_optimizer_group_axis_drops_hyperparameters_an_optimizer_lacks():
+    grid = grid_of(named("default"), ["optimizer=sgd,momentum,adam"])
+    by_name = {}
+    for trial in grid.trials:
+        by_name.setdefault(trial.config["optimizer"]["name"], []).append(trial)
+    assert len(by_name["momentum"]) == 32
+    assert len(by_name["sgd"]) == len(by_name["adam"]) == 8
+    assert all("momentum" not in t.config["optimizer"] for t in by_name["adam"])
+
+
+def test_ids_are_deterministic_and_follow_the_grid():
+    cli = ["task=quadratic", "optimizer.lr=0.01,0.02"]
+    first, again = grid_of({}, cli), grid_of({}, cli)
+    assert [t.trial_id for t in first.trials] == [t.trial_id for t in again.trials]
+    assert first.sweep_id == again.sweep_id
+    assert grid_of({}, [*cli, "trainer.steps=7"]).sweep_id != first.sweep_id
+    assert grid_of({}, ["task=quadratic", "optimizer.lr=0.01,0.03"]).sweep_id != first.sweep_id
+
+
+@pytest.mark.parametrize("cli, message", [
+    (["optimizer.lr=0.1,0.1"], "optimizer.lr lists the value 0.1 twice"),
+    (["optimizer.lr=range(0,0)"], "has no values"),
+    (["optimizer.lr=interval(0,1)"], "can be swept on a grid"),
+    (["optimizer.lr=0.1,abc"], "optimizer.lr=abc"),
+    (["optimizer.lr=0.1,-1"], "lr must be a real number > 0"),
+    (["optimizer.momentun=0.5"], "optimizer.momentun is not a config key"),
+])
+def test_bad_axes_are_refused_in_one_line(cli, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        grid_of({}, ["task=quadratic", *cli])
+
+
+def ray_sessions() -> set:
+    return set(Path("/tmp/ray").glob("session_*"))
+
+
+def test_dry_run_prints_the_grid_and_starts_nothing(tmp_path):
+    sessions = ray_sessions()
+    done = run_script("sweep.py", "sweep=quadratic", "sweep.dry_run=true", cwd=tmp_path,
+                      check=True)
+    assert done.stdout.startswith("grid: 40 trials; axes: optimizer.lr (10) x optimizer.momentum (4)")
+    assert len([line for line in done.stdout.splitlines() if "optimizer.lr=" in line]) == 40
+    assert list(tmp_path.iterdir()) == []
+    assert ray_sessions() == sessions

@@ -1,0 +1,128 @@
+"""`python scripts/sweep.py` end to end on real Ray and a real sqlite store, read back with MLflow."""
+
+import csv
+import io
+
+import pytest
+from mlflow import MlflowClient
+from support import children, history_steps, parents, run_script, sqlite_uri
+
+LRS = [0.01, 0.0153, 0.0235, 0.036, 0.0551, 0.0845, 0.13, 0.2]
+MOMENTA = [0.0, 0.5, 0.9]
+STEPS = 200
+LAMBDA_MAX = 50.0  # the quadratic's defaults: a = 1, condition 50
+ARGS = ["sweep=quadratic", "optimizer.lr=" + ",".join(map(str, LRS)),
+        "optimizer.momentum=" + ",".join(map(str, MOMENTA)), f"trainer.steps={STEPS}",
+        "ray.num_cpus=2"]
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    """The sweep, run once; tests below read it, the last ones rerun it."""
+    folder = tmp_path_factory.mktemp("sweep")
+    done = run_script("sweep.py", *ARGS, f"tracking.uri={sqlite_uri(folder)}", cwd=folder,
+                      check=True)
+    client = MlflowClient(sqlite_uri(folder))
+    [parent] = parents(client)
+    return folder, client, parent, done
+
+
+def test_one_child_per_grid_point_with_one_point_per_step(sweep):
+    _, client, parent, _ = sweep
+    runs = children(client, parent.info.run_id)
+    assert len(runs) == len(LRS) * len(MOMENTA)
+    points = {(float(r.data.params["optimizer.lr"]), float(r.data.params["optimizer.momentum"]))
+              for r in runs}
+    assert points == {(lr, m) for lr in LRS for m in MOMENTA}
+    assert len({r.data.tags["trial_id"] for r in runs}) == len(runs)
+    for run in runs:
+        assert run.info.status == "FINISHED"
+        steps = history_steps(client, run.info.run_id)
+        assert steps == list(range(len(steps)))
+        if run.data.tags["outcome"] == "converged":
+            assert len(steps) == STEPS
+            assert run.data.metrics["diverged"] == 0
+        else:
+            diverged_at = int(run.data.tags["divergence.step"])
+            assert len(steps) in (diverged_at, diverged_at + 1)
+            assert run.data.metrics["diverged"] == 1
+            assert run.data.tags["divergence.reason"]
+
+
+def test_children_are_nested_named_and_carry_the_run_contract(sweep):
+    _, client, parent, _ = sweep
+    for run in children(client, parent.info.run_id):
+        lr, m = run.data.params["optimizer.lr"], run.data.params["optimizer.momentum"]
+        assert run.info.run_name == f"momentum lr={float(lr):g} m={float(m):g}"
+        assert run.data.params["task.name"] == "quadratic"
+        assert run.data.tags["node"]
+        files = {a.path for a in client.list_artifacts(run.info.run_id)}
+        assert {"config.yaml", "loss_curve.png", "trajectory.png"} <= files
+
+
+def test_divergence_matches_the_heavy_ball_stability_boundary(sweep):
+    """Theory: converges iff lr < 2 (1 + m) / lambda_max; points within 5% of it are not judged."""
+    _, client, parent, _ = sweep
+    judged = 0
+    for run in children(client, parent.info.run_id):
+        lr = float(run.data.params["optimizer.lr"])
+        m = float(run.data.params["optimizer.momentum"])
+        boundary = 2 * (1 + m) / LAMBDA_MAX
+        if abs(lr - boundary) <= 0.05 * boundary:
+            continue
+        judged += 1
+        expected = "diverged" if lr > boundary else "converged"
+        assert run.data.tags["outcome"] == expected, (lr, m)
+    assert judged >= 20
+
+
+def test_parent_has_summary_metrics_and_artifacts(sweep):
+    _, client, parent, done = sweep
+    runs = children(client, parent.info.run_id)
+    outcomes = [r.data.tags["outcome"] for r in runs]
+    parent = client.get_run(parent.info.run_id)
+    metrics = parent.data.metrics
+    assert parent.info.status == "FINISHED"
+    assert metrics["trials"] == len(runs)
+    assert metrics["converged"] == outcomes.count("converged")
+    assert metrics["diverged"] == outcomes.count("diverged") > 0
+    assert metrics["failed"] == 0
+    finals = [r.data.metrics["final_train_loss"] for r in runs
+              if r.data.tags["outcome"] == "converged"]
+    assert metrics["best_final_loss"] == min(finals)
+    assert parent.data.params["grid_size"] == str(len(runs))
+    files = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {"heatmap.png", "loss_curves.png", "results.csv"} <= files
+    folder = client.download_artifacts(parent.info.run_id, "results.csv")
+    with open(folder) as handle:
+        rows = list(csv.DictReader(io.StringIO(handle.read())))
+    assert len(rows) == len(runs)
+    assert {row["trial_id"] for row in rows} == {r.data.tags["trial_id"] for r in runs}
+    for row in rows:
+        assert row["outcome"] in ("converged", "diverged") and row["node"] and row["wall_time"]
+        assert (row["divergence_step"] != "") == (row["outcome"] == "diverged")
+    assert "mlflow ui --backend-store-uri sqlite:///" in done.stdout
+
+
+def test_rerun_creates_no_new_children(sweep):
+    folder, client, parent, _ = sweep
+    before = {r.info.run_id for r in children(client, parent.info.run_id)}
+    run_script("sweep.py", *ARGS, f"tracking.uri={sqlite_uri(folder)}", cwd=folder, check=True)
+    assert [p.info.run_id for p in parents(client)] == [parent.info.run_id]
+    assert {r.info.run_id for r in children(client, parent.info.run_id)} == before
+
+
+def test_deleted_children_are_restored_exactly(sweep):
+    folder, client, parent, _ = sweep
+    runs = children(client, parent.info.run_id)
+    deleted = runs[:3]
+    for run in deleted:
+        client.delete_run(run.info.run_id)
+    kept = {r.info.run_id for r in runs[3:]}
+    run_script("sweep.py", *ARGS, f"tracking.uri={sqlite_uri(folder)}", cwd=folder, check=True)
+    after = children(client, parent.info.run_id)
+    assert len(after) == len(runs)
+    new = [r for r in after if r.info.run_id not in kept]
+    assert sorted(r.data.tags["trial_id"] for r in new) == sorted(
+        r.data.tags["trial_id"] for r in deleted)
+    assert client.get_run(parent.info.run_id).data.metrics["trials"] == len(runs)
