@@ -2,9 +2,8 @@
 
 from trainer import cli
 from trainer.config import ConfigError, compose_config, hydra_context, to_plain
+from trainer.preflight import check_address, check_store, resolve_uri
 from trainer.sweep.grid import expand, is_session_key, key_of, make_parser, parse
-from trainer.sweep.runner import check_address
-from trainer.tracking import check_store, resolve_uri
 
 USAGE = """usage: python scripts/sweep.py [OVERRIDE ...]
 
@@ -14,7 +13,7 @@ logspace(start,stop,num)) is an axis of the grid, any other value is fixed for e
   python scripts/sweep.py optimizer=sgd,momentum,nesterov,adagrad,rmsprop,adam
   python scripts/sweep.py sweep=quadratic          (named sweeps: conf/sweep/*.yaml)
   python scripts/sweep.py sweep.dry_run=true       (print the grid, start nothing)
-session settings: ray.address=auto|host:port ray.num_cpus=N tracking.uri=... tracking.experiment=..."""
+session: ray.address=auto|host:port ray.num_cpus=N tracking.uri=... tracking.experiment=..."""
 
 
 def main(args: list[str]) -> int:
@@ -24,8 +23,10 @@ def main(args: list[str]) -> int:
         for override in overrides:
             key = key_of(override)
             if is_session_key(key) and override.is_sweep_override():
-                raise ConfigError(f"{override.input_line}: {key} cannot be a grid axis; "
-                                  "only optimizer, task and trainer settings can be swept")
+                raise ConfigError(
+                    f"{override.input_line}: {key} cannot be a grid axis; "
+                    "only optimizer, task and trainer settings can be swept"
+                )
             (session_args if is_session_key(key) else trial_args).append(override.input_line)
         session = to_plain(compose_config("sweep", session_args))
         grid = expand(session["sweep"]["params"], trial_args, config_loader)
@@ -34,7 +35,9 @@ def main(args: list[str]) -> int:
         print(describe(grid))
         return 0
     if not session["tracking"]["enabled"]:
-        raise ConfigError("tracking=none: a sweep records its trials in MLflow; use tracking=mlflow")
+        raise ConfigError(
+            "tracking=none: a sweep records its trials in MLflow; use tracking=mlflow"
+        )
     uri = resolve_uri(session["tracking"]["uri"])
     check_store(uri)
     check_address(session["ray"]["address"])

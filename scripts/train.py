@@ -5,8 +5,9 @@ from trainer.build import build_task
 from trainer.config import TrialChecker, compose_config, hydra_context, to_plain
 from trainer.loop import train_or_fail
 from trainer.plots import render_run_plots
+from trainer.preflight import check_store, resolve_uri
 from trainer.result import FAILED
-from trainer.tracking import check_store, log_result, open_store, resolve_uri, run_name
+from trainer.tracking import log_result, open_store, run_name
 
 USAGE = """usage: python scripts/train.py [OVERRIDE ...]
 
@@ -41,7 +42,9 @@ def main(overrides: list[str]) -> int:
 
 
 def summary(result) -> str:
-    lines = [f"outcome: {result.outcome} after {result.steps_run} steps in {result.wall_time:.2f} s"]
+    lines = [
+        f"outcome: {result.outcome} after {result.steps_run} steps in {result.wall_time:.2f} s"
+    ]
     lines += [f"{key}: {value:.6g}" for key, value in result.final.items()]
     if result.divergence is not None:
         event = result.divergence

@@ -11,13 +11,23 @@ from mlflow.entities import ViewType
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_script(script: str, *args: str, cwd: Path, timeout: float = 240, env: dict | None = None,
-               check: bool = False) -> subprocess.CompletedProcess:
+def run_script(
+    script: str,
+    *args: str,
+    cwd: Path,
+    timeout: float = 240,
+    env: dict | None = None,
+    check: bool = False,
+) -> subprocess.CompletedProcess:
     """`python scripts/<script> args...` in `cwd`; output captured as text."""
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     done = subprocess.run(
         [sys.executable, str(REPO / "scripts" / script), *args],
-        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     if check and done.returncode != 0:
         raise AssertionError(
@@ -33,14 +43,16 @@ def sqlite_uri(folder) -> str:
 
 def parents(client: MlflowClient, experiment: str = "gradsweep") -> list:
     found = client.get_experiment_by_name(experiment)
-    return client.search_runs([found.experiment_id], filter_string="tags.sweep_id != ''",
-                              run_view_type=ViewType.ALL)
+    return client.search_runs(
+        [found.experiment_id], filter_string="tags.sweep_id != ''", run_view_type=ViewType.ALL
+    )
 
 
 def children(client: MlflowClient, parent_id: str, experiment: str = "gradsweep") -> list:
     found = client.get_experiment_by_name(experiment)
     return client.search_runs(
-        [found.experiment_id], filter_string=f"tags.`mlflow.parentRunId` = '{parent_id}'",
+        [found.experiment_id],
+        filter_string=f"tags.`mlflow.parentRunId` = '{parent_id}'",
         max_results=5000,
     )
 

@@ -15,4 +15,3 @@ def build_optimizer(optimizer_cfg: dict, params):
     """`_partial_: true` makes instantiate return a factory; the parameters exist only now."""
     factory = instantiate(_without_name(optimizer_cfg))
     return factory(params)
-

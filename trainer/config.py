@@ -95,12 +95,12 @@ class TrialChecker:
         trainer = cfg["trainer"]
         for key, (ok, allowed) in TRAINER_RULES.items():
             if not ok(trainer[key]):
-                raise ConfigError(f"trainer.{key}={trainer[key]} is not allowed: it must be {allowed}")
+                raise ConfigError(
+                    f"trainer.{key}={trainer[key]} is not allowed: it must be {allowed}"
+                )
         factor = trainer["divergence"]["factor"]
         if not factor > 1:
-            raise ConfigError(
-                f"trainer.divergence.factor={factor} is not allowed: it must be > 1"
-            )
+            raise ConfigError(f"trainer.divergence.factor={factor} is not allowed: it must be > 1")
         rows = self._training_rows(cfg["task"], trainer["seed"])
         if rows is not None and trainer["batch_size"] > rows:
             raise ConfigError(

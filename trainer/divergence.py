@@ -1,4 +1,4 @@
-"""Divergence detection: non-finite loss, gradient, parameter or optimizer state, or a loss blow-up."""
+"""Divergence: a non-finite loss, gradient, parameter or optimizer state, or a loss blow-up."""
 
 import math
 
@@ -31,7 +31,9 @@ class DivergenceMonitor:
         if not math.isfinite(loss):
             return Divergence(step, "non-finite loss", self.last_finite_loss, loss)
         if loss > self.threshold:
-            return Divergence(step, f"loss above {self.factor:g} x initial", self.last_finite_loss, loss)
+            return Divergence(
+                step, f"loss above {self.factor:g} x initial", self.last_finite_loss, loss
+            )
         if self.last_finite_loss is None:
             self.threshold = self.factor * abs(loss) if loss != 0 else math.inf
         self.last_finite_loss = loss

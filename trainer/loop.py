@@ -1,4 +1,4 @@
-"""`train(config) -> Result`: one training run, a pure function of a resolved config (numpy only)."""
+"""`train(config) -> Result`: one training run, a pure function of a resolved config."""
 
 import time
 import traceback
@@ -54,7 +54,7 @@ def _train(config: dict) -> Result:
     for step in range(steps):
         batch = next(batches)
 
-        def closure():
+        def closure(batch=batch):
             optimizer.zero_grad()
             loss = task.loss(batch)
             loss.backward()

@@ -34,9 +34,14 @@ def log_scale(axes) -> None:
 
 def title_of(config: dict) -> str:
     optimizer = config["optimizer"]
-    extras = [f"{k}={v:g}" for k, v in optimizer.items() if k not in ("_target_", "_partial_", "name")
-              and isinstance(v, (int, float))]
-    return f"{config['task']['name']}: {optimizer.get('name', optimizer['_target_'])} " + " ".join(extras)
+    extras = [
+        f"{k}={v:g}"
+        for k, v in optimizer.items()
+        if k not in ("_target_", "_partial_", "name") and isinstance(v, (int, float))
+    ]
+    return f"{config['task']['name']}: {optimizer.get('name', optimizer['_target_'])} " + " ".join(
+        extras
+    )
 
 
 def loss_curve_png(result: Result) -> bytes:
@@ -46,11 +51,20 @@ def loss_curve_png(result: Result) -> bytes:
     positive = np.all(result.train_loss > 0)
     axes.plot(steps, result.train_loss, lw=1, label="train_loss")
     if result.evals:
-        axes.plot([e["step"] for e in result.evals], [e["val_loss"] for e in result.evals],
-                  "o-", ms=3, label="val_loss")
+        axes.plot(
+            [e["step"] for e in result.evals],
+            [e["val_loss"] for e in result.evals],
+            "o-",
+            ms=3,
+            label="val_loss",
+        )
     if result.divergence is not None:
-        axes.axvline(result.divergence.step, color="red", ls="--",
-                     label=f"diverged at step {result.divergence.step}")
+        axes.axvline(
+            result.divergence.step,
+            color="red",
+            ls="--",
+            label=f"diverged at step {result.divergence.step}",
+        )
     if positive and result.steps_run:
         log_scale(axes)
     axes.set(xlabel="step", ylabel="loss", title=title_of(result.config))
@@ -78,8 +92,15 @@ def trajectory_png(result: Result, task) -> bytes:
     levels = np.geomspace(floor, surface.max() + floor, 15)
     figure = Figure(figsize=(6, 5))
     axes = figure.add_subplot()
-    axes.contour(grid_x, grid_y, surface + floor, levels=levels, norm=LogNorm(), cmap="viridis",
-                 linewidths=0.7)
+    axes.contour(
+        grid_x,
+        grid_y,
+        surface + floor,
+        levels=levels,
+        norm=LogNorm(),
+        cmap="viridis",
+        linewidths=0.7,
+    )
     axes.plot(path[:, 0], path[:, 1], "-", color="crimson", lw=1, marker=".", ms=2)
     axes.plot(path[0, 0], path[0, 1], "ko", ms=5, label="start")
     axes.plot(min_x, min_y, "k*", ms=9, label="minimum")

@@ -1,4 +1,4 @@
-"""Structured-config schemas that type-check every config group, registered in Hydra's ConfigStore."""
+"""Structured-config schemas that type-check every config group, kept in Hydra's ConfigStore."""
 
 from dataclasses import dataclass, field
 

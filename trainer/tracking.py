@@ -1,76 +1,21 @@
 """Write one training Result to MLflow as one run: params, chunked metrics, tags, artifacts."""
 
 import math
-import os
-import socket
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import yaml
 from mlflow import MlflowClient
-from mlflow.entities import Metric, Param, RunTag
+from mlflow.entities import Metric, Param
 
-from trainer.config import ConfigError
+from trainer.preflight import sqlite_path
 from trainer.result import FAILED, Result
 
 # MLflow's log_batch accepts at most 1000 metrics, 100 params and 100 tags per call.
 METRICS_PER_CALL = 1000
 PARAMS_PER_CALL = 100
-REMOTE_SCHEMES = ("http", "https")
-DATABASE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
 SHORT_NAMES = {"momentum": "m", "trainer.seed": "seed"}
-
-
-def default_uri() -> str:
-    """MLflow's own default store, ./mlflow.db, made absolute so no working directory moves it."""
-    return f"sqlite:///{Path.cwd().resolve() / 'mlflow.db'}"
-
-
-def resolve_uri(uri: str | None) -> str:
-    if not uri:
-        return default_uri()
-    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
-        return f"sqlite:///{Path(uri[len('sqlite:///'):]).resolve()}"
-    return uri
-
-
-def sqlite_path(uri: str) -> Path | None:
-    return Path(uri[len("sqlite:///"):]) if uri.startswith("sqlite:///") else None
-
-
-def check_store(uri: str, timeout: float = 3.0) -> None:
-    """Fail fast, writing nothing, when the store cannot be written or the server is not there."""
-    scheme = urlparse(uri).scheme.split("+")[0]
-    if scheme not in REMOTE_SCHEMES + DATABASE_SCHEMES:
-        allowed = ", ".join(f"{s}://" for s in REMOTE_SCHEMES + DATABASE_SCHEMES)
-        raise ConfigError(f"tracking.uri={uri} is not supported: use one of {allowed}")
-    path = sqlite_path(uri)
-    if path is not None:
-        directory = path.parent
-        if path.exists() and not os.access(path, os.W_OK):
-            raise ConfigError(f"tracking.uri={uri} is not writable: {path} is read-only")
-        if not directory.is_dir() or not os.access(directory, os.W_OK):
-            raise ConfigError(
-                f"tracking.uri={uri} is not writable: directory {directory} "
-                "does not exist or cannot be written"
-            )
-    elif scheme in REMOTE_SCHEMES:
-        check_server(uri, timeout)
-
-
-def check_server(uri: str, timeout: float) -> None:
-    parsed = urlparse(uri)
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    try:
-        with socket.create_connection((parsed.hostname, port), timeout=timeout):
-            pass
-    except OSError as error:
-        raise ConfigError(
-            f"tracking.uri={uri} is unreachable ({error.strerror or error}); start the MLflow "
-            "server or point tracking.uri at a running one"
-        ) from None
 
 
 def open_store(uri: str, experiment: str) -> tuple[MlflowClient, str]:
@@ -100,8 +45,11 @@ def run_name(config: dict, keys=None) -> str:
     """A readable label such as `momentum lr=0.1 m=0.9`, from the given (or optimizer's) keys."""
     optimizer = config["optimizer"]
     if keys is None:
-        keys = [f"optimizer.{k}" for k, v in optimizer.items()
-                if k not in ("_target_", "_partial_", "name") and isinstance(v, (int, float))]
+        keys = [
+            f"optimizer.{k}"
+            for k, v in optimizer.items()
+            if k not in ("_target_", "_partial_", "name") and isinstance(v, (int, float))
+        ]
     flat = flatten(config)
     parts = [optimizer.get("name", optimizer["_target_"])]
     for key in keys:
@@ -151,17 +99,24 @@ def result_tags(result: Result) -> dict[str, str]:
         tags["node"] = result.node
     if result.divergence is not None:
         event = result.divergence
-        tags.update({
-            "divergence.step": str(event.step),
-            "divergence.reason": event.reason,
-            "divergence.value": repr(event.value),
-            "divergence.last_finite_loss": repr(event.last_finite_loss),
-        })
+        tags.update(
+            {
+                "divergence.step": str(event.step),
+                "divergence.reason": event.reason,
+                "divergence.value": repr(event.value),
+                "divergence.last_finite_loss": repr(event.last_finite_loss),
+            }
+        )
     return tags
 
 
-def log_result(client: MlflowClient, experiment_id: str, result: Result, name: str,
-               extra_tags: dict[str, str] | None = None) -> str:
+def log_result(
+    client: MlflowClient,
+    experiment_id: str,
+    result: Result,
+    name: str,
+    extra_tags: dict[str, str] | None = None,
+) -> str:
     """Write `result` as one run and end it FINISHED (FAILED for a trial that raised)."""
     tags = {**result_tags(result), **(extra_tags or {})}
     run = client.create_run(experiment_id, run_name=name, tags=tags)

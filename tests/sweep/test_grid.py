@@ -24,7 +24,7 @@ def named(name: str) -> dict:
 def test_logspace_is_log_spaced_with_three_significant_digits():
     values = logspace(1e-3, 30, 8).list
     assert values[0] == 1e-3 and values[-1] == 30
-    ratios = [b / a for a, b in zip(values, values[1:])]
+    ratios = [b / a for a, b in zip(values, values[1:], strict=False)]
     assert max(ratios) / min(ratios) < 1.01
     assert all(float(f"{v:.3g}") == v for v in values)
 
@@ -39,8 +39,13 @@ def test_default_sweep_is_lr_times_momentum_on_digits():
 
 
 def test_points_compose_exactly_as_hydra_compose():
-    cli = ["task=quadratic", "optimizer=sgd,momentum,adam", "optimizer.lr=0.01,0.1",
-           "trainer.seed=0,1", "task.condition=20"]
+    cli = [
+        "task=quadratic",
+        "optimizer=sgd,momentum,adam",
+        "optimizer.lr=0.01,0.1",
+        "trainer.seed=0,1",
+        "task.condition=20",
+    ]
     with hydra_context() as loader:
         grid = expand({}, cli, loader)
         for trial in grid.trials:
@@ -82,14 +87,17 @@ def test_ids_are_deterministic_and_follow_the_grid():
     assert grid_of({}, ["task=quadratic", "optimizer.lr=0.01,0.03"]).sweep_id != first.sweep_id
 
 
-@pytest.mark.parametrize("cli, message", [
-    (["optimizer.lr=0.1,0.1"], "optimizer.lr lists the value 0.1 twice"),
-    (["optimizer.lr=range(0,0)"], "has no values"),
-    (["optimizer.lr=interval(0,1)"], "can be swept on a grid"),
-    (["optimizer.lr=0.1,abc"], "optimizer.lr=abc"),
-    (["optimizer.lr=0.1,-1"], "lr must be a real number > 0"),
-    (["optimizer.momentun=0.5"], "optimizer.momentun is not a config key"),
-])
+@pytest.mark.parametrize(
+    "cli, message",
+    [
+        (["optimizer.lr=0.1,0.1"], "optimizer.lr lists the value 0.1 twice"),
+        (["optimizer.lr=range(0,0)"], "has no values"),
+        (["optimizer.lr=interval(0,1)"], "can be swept on a grid"),
+        (["optimizer.lr=0.1,abc"], "optimizer.lr=abc"),
+        (["optimizer.lr=0.1,-1"], "lr must be a real number > 0"),
+        (["optimizer.momentun=0.5"], "optimizer.momentun is not a config key"),
+    ],
+)
 def test_bad_axes_are_refused_in_one_line(cli, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         grid_of({}, ["task=quadratic", *cli])
@@ -101,9 +109,10 @@ def ray_sessions() -> set:
 
 def test_dry_run_prints_the_grid_and_starts_nothing(tmp_path):
     sessions = ray_sessions()
-    done = run_script("sweep.py", "sweep=quadratic", "sweep.dry_run=true", cwd=tmp_path,
-                      check=True)
-    assert done.stdout.startswith("grid: 40 trials; axes: optimizer.lr (10) x optimizer.momentum (4)")
+    done = run_script("sweep.py", "sweep=quadratic", "sweep.dry_run=true", cwd=tmp_path, check=True)
+    assert done.stdout.startswith(
+        "grid: 40 trials; axes: optimizer.lr (10) x optimizer.momentum (4)"
+    )
     assert len([line for line in done.stdout.splitlines() if "optimizer.lr=" in line]) == 40
     assert list(tmp_path.iterdir()) == []
     assert ray_sessions() == sessions

@@ -1,4 +1,4 @@
-"""`python scripts/sweep.py` end to end on real Ray and a real sqlite store, read back with MLflow."""
+"""`python scripts/sweep.py` end to end on real Ray and a real sqlite store, read back."""
 
 import csv
 import io
@@ -11,17 +11,22 @@ LRS = [0.01, 0.0153, 0.0235, 0.036, 0.0551, 0.0845, 0.13, 0.2]
 MOMENTA = [0.0, 0.5, 0.9]
 STEPS = 200
 LAMBDA_MAX = 50.0  # the quadratic's defaults: a = 1, condition 50
-ARGS = ["sweep=quadratic", "optimizer.lr=" + ",".join(map(str, LRS)),
-        "optimizer.momentum=" + ",".join(map(str, MOMENTA)), f"trainer.steps={STEPS}",
-        "ray.num_cpus=2"]
+ARGS = [
+    "sweep=quadratic",
+    "optimizer.lr=" + ",".join(map(str, LRS)),
+    "optimizer.momentum=" + ",".join(map(str, MOMENTA)),
+    f"trainer.steps={STEPS}",
+    "ray.num_cpus=2",
+]
 
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
     """The sweep, run once; tests below read it, the last ones rerun it."""
     folder = tmp_path_factory.mktemp("sweep")
-    done = run_script("sweep.py", *ARGS, f"tracking.uri={sqlite_uri(folder)}", cwd=folder,
-                      check=True)
+    done = run_script(
+        "sweep.py", *ARGS, f"tracking.uri={sqlite_uri(folder)}", cwd=folder, check=True
+    )
     client = MlflowClient(sqlite_uri(folder))
     [parent] = parents(client)
     return folder, client, parent, done
@@ -31,8 +36,10 @@ def test_one_child_per_grid_point_with_one_point_per_step(sweep):
     _, client, parent, _ = sweep
     runs = children(client, parent.info.run_id)
     assert len(runs) == len(LRS) * len(MOMENTA)
-    points = {(float(r.data.params["optimizer.lr"]), float(r.data.params["optimizer.momentum"]))
-              for r in runs}
+    points = {
+        (float(r.data.params["optimizer.lr"]), float(r.data.params["optimizer.momentum"]))
+        for r in runs
+    }
     assert points == {(lr, m) for lr in LRS for m in MOMENTA}
     assert len({r.data.tags["trial_id"] for r in runs}) == len(runs)
     for run in runs:
@@ -87,8 +94,9 @@ def test_parent_has_summary_metrics_and_artifacts(sweep):
     assert metrics["converged"] == outcomes.count("converged")
     assert metrics["diverged"] == outcomes.count("diverged") > 0
     assert metrics["failed"] == 0
-    finals = [r.data.metrics["final_train_loss"] for r in runs
-              if r.data.tags["outcome"] == "converged"]
+    finals = [
+        r.data.metrics["final_train_loss"] for r in runs if r.data.tags["outcome"] == "converged"
+    ]
     assert metrics["best_final_loss"] == min(finals)
     assert parent.data.params["grid_size"] == str(len(runs))
     files = {a.path for a in client.list_artifacts(parent.info.run_id)}
@@ -124,5 +132,6 @@ def test_deleted_children_are_restored_exactly(sweep):
     assert len(after) == len(runs)
     new = [r for r in after if r.info.run_id not in kept]
     assert sorted(r.data.tags["trial_id"] for r in new) == sorted(
-        r.data.tags["trial_id"] for r in deleted)
+        r.data.tags["trial_id"] for r in deleted
+    )
     assert client.get_run(parent.info.run_id).data.metrics["trials"] == len(runs)

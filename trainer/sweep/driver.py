@@ -65,7 +65,8 @@ class SweepStore:
 
     def _parent(self, sweep_name: str) -> str:
         found = self.client.search_runs(
-            [self.experiment_id], filter_string=f"tags.sweep_id = '{self.grid.sweep_id}'",
+            [self.experiment_id],
+            filter_string=f"tags.sweep_id = '{self.grid.sweep_id}'",
             max_results=1,
         )
         if found:
@@ -73,7 +74,8 @@ class SweepStore:
             self.client.update_run(run_id, status="RUNNING")
             return run_id
         run = self.client.create_run(
-            self.experiment_id, run_name=f"sweep {sweep_name}",
+            self.experiment_id,
+            run_name=f"sweep {sweep_name}",
             tags={"sweep_id": self.grid.sweep_id, "sweep.name": sweep_name},
         )
         params = {"sweep.name": sweep_name, "grid_size": str(len(self.grid.trials))}
@@ -89,7 +91,8 @@ class SweepStore:
             page = self.client.search_runs(
                 [self.experiment_id],
                 filter_string=f"tags.`mlflow.parentRunId` = '{self.parent_id}'",
-                max_results=1000, page_token=token,
+                max_results=1000,
+                page_token=token,
             )
             runs.extend(page)
             token = page.token
@@ -100,8 +103,13 @@ class SweepStore:
         """Log one trial as a child run, or keep it in the spool when the store is unreachable."""
         if self.down is None:
             try:
-                log_result(self.client, self.experiment_id, result, name,
-                           {"mlflow.parentRunId": self.parent_id})
+                log_result(
+                    self.client,
+                    self.experiment_id,
+                    result,
+                    name,
+                    {"mlflow.parentRunId": self.parent_id},
+                )
                 return True
             except STORE_ERRORS as error:
                 self.down = error
@@ -122,12 +130,16 @@ class SweepStore:
         for key, value in metrics.items():
             self.client.log_metric(self.parent_id, key, float(value))
         configs = {t.trial_id: t.config for t in self.grid.trials}
-        log_files(self.client, self.parent_id, {
-            "results.csv": results_csv(rows).encode(),
-            "heatmap.png": heatmap_png(rows, self.grid.axes, configs),
-            "loss_curves.png": loss_curves_png(rows),
-            "summary.txt": table(rows, elapsed, cpus).encode(),
-        })
+        log_files(
+            self.client,
+            self.parent_id,
+            {
+                "results.csv": results_csv(rows).encode(),
+                "heatmap.png": heatmap_png(rows, self.grid.axes, configs),
+                "loss_curves.png": loss_curves_png(rows),
+                "summary.txt": table(rows, elapsed, cpus).encode(),
+            },
+        )
         self.client.set_terminated(self.parent_id, "FINISHED")
 
 
@@ -149,12 +161,19 @@ def run_sweep(grid: Grid, session: dict, uri: str) -> int:
     done = set(store.finished) | {row.trial_id for row in rows}
     todo = [t for t in grid.trials if t.trial_id not in done]
     cpus = connect(ray_cfg["address"], ray_cfg["num_cpus"])
-    print(f"sweep {sweep_cfg['name']}: {len(grid.trials)} trials, {len(done)} already "
-          f"done, {len(todo)} to run on {cpus} CPUs; tracking {uri}")
+    print(
+        f"sweep {sweep_cfg['name']}: {len(grid.trials)} trials, {len(done)} already "
+        f"done, {len(todo)} to run on {cpus} CPUs; tracking {uri}"
+    )
 
     runner = RayTrials(todo, cpus, sweep_cfg["trials_per_task"])
-    bar = tqdm(total=len(grid.trials), initial=len(grid.trials) - len(todo), unit="trial",
-               desc="trials", dynamic_ncols=True)
+    bar = tqdm(
+        total=len(grid.trials),
+        initial=len(grid.trials) - len(todo),
+        unit="trial",
+        desc="trials",
+        dynamic_ncols=True,
+    )
     tally = {DIVERGED: 0, FAILED: 0}
     with Interrupt() as interrupt, bar:
         for results in runner.results():
@@ -171,14 +190,18 @@ def run_sweep(grid: Grid, session: dict, uri: str) -> int:
                 break
 
     if store.down is not None:
-        print(f"error: {spooled} results could not be logged to {uri} "
-              f"({str(store.down).splitlines()[0]}); they are kept in {store.spool.path}. "
-              "Run the same command again when the tracking server is back to log them.")
+        print(
+            f"error: {spooled} results could not be logged to {uri} "
+            f"({str(store.down).splitlines()[0]}); they are kept in {store.spool.path}. "
+            "Run the same command again when the tracking server is back to log them."
+        )
         return 1
     if interrupt.requested:
         store.client.set_terminated(store.parent_id, "KILLED")
-        print(f"interrupted: {len(rows) + len(store.finished)} of {len(grid.trials)} trials are "
-              "logged; run the same command again to finish the rest.")
+        print(
+            f"interrupted: {len(rows) + len(store.finished)} of {len(grid.trials)} trials are "
+            "logged; run the same command again to finish the rest."
+        )
         return 130
 
     rows += store.earlier_rows()

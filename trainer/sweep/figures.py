@@ -15,8 +15,14 @@ from trainer.result import CONVERGED, DIVERGED
 from trainer.sweep.summary import Row
 
 LR = "optimizer.lr"
-SECOND_AXES = ("optimizer.momentum", "optimizer.rho", "optimizer.rho1", "optimizer.rho2",
-               "optimizer.delta", "trainer.batch_size")
+SECOND_AXES = (
+    "optimizer.momentum",
+    "optimizer.rho",
+    "optimizer.rho1",
+    "optimizer.rho2",
+    "optimizer.delta",
+    "trainer.batch_size",
+)
 HEAVY_BALL = ("sgd", "momentum")
 
 
@@ -52,8 +58,11 @@ def heatmap_png(rows: list[Row], axes: dict[str, list[str]], configs: dict[str, 
     panels = defaultdict(list)
     for row in rows:
         panels[panel_key(row)].append(row)
-    finals = [r.final["final_train_loss"] for r in rows
-              if r.outcome == CONVERGED and r.final.get("final_train_loss", 0) > 0]
+    finals = [
+        r.final["final_train_loss"]
+        for r in rows
+        if r.outcome == CONVERGED and r.final.get("final_train_loss", 0) > 0
+    ]
     norm = LogNorm(min(finals), max(finals) * (1 + 1e-9)) if finals else None
     figure = Figure(figsize=(6.5 * len(panels), 4.8))
     for index, (title, members) in enumerate(sorted(panels.items()), start=1):
@@ -74,15 +83,28 @@ def _panel(axes, rows: list[Row], x_key, y_key, norm, configs):
     grid = np.full((len(ys), len(xs)), np.nan)
     for (x, y), members in cells.items():
         i, j = ys.index(y), xs.index(x)
-        finals = [m.final["final_train_loss"] for m in members
-                  if m.outcome == CONVERGED and "final_train_loss" in m.final]
+        finals = [
+            m.final["final_train_loss"]
+            for m in members
+            if m.outcome == CONVERGED and "final_train_loss" in m.final
+        ]
         if finals and all(m.outcome == CONVERGED for m in members):
             grid[i, j] = max(float(np.median(finals)), 1e-300)
         diverged = [m.divergence_step for m in members if m.outcome == DIVERGED]
-        label = f"div@{min(diverged)}" if diverged else (
-            "failed" if not finals else f"{np.median(finals):.2g}")
-        axes.text(j, i, label, ha="center", va="center", fontsize=7,
-                  color="black" if diverged or not finals else "white")
+        label = (
+            f"div@{min(diverged)}"
+            if diverged
+            else ("failed" if not finals else f"{np.median(finals):.2g}")
+        )
+        axes.text(
+            j,
+            i,
+            label,
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="black" if diverged or not finals else "white",
+        )
         if diverged or not finals:
             axes.add_patch(_cell_patch(j, i, "red" if diverged else "grey"))
     image = None
@@ -99,12 +121,13 @@ def _panel(axes, rows: list[Row], x_key, y_key, norm, configs):
 
 
 def _cell_patch(j, i, color):
-    return Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=color, alpha=0.25, hatch="//",
-                     edgecolor=color)
+    return Rectangle(
+        (j - 0.5, i - 0.5), 1, 1, facecolor=color, alpha=0.25, hatch="//", edgecolor=color
+    )
 
 
 def _stability_boundary(axes, rows, x_key, y_key, xs, ys, configs) -> None:
-    """On the quadratic, heavy-ball momentum converges iff 0 < lr < 2 (1 + momentum) / lambda_max."""
+    """On the quadratic, heavy-ball momentum converges iff 0 < lr < 2 (1 + m) / lambda_max."""
     first = rows[0].params
     if first.get("task.name") != "quadratic" or first.get("optimizer.name") not in HEAVY_BALL:
         return

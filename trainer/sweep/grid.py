@@ -111,11 +111,11 @@ def check_axes(overrides: list[Override]) -> tuple[dict, dict]:
         if not values:
             raise ConfigError(f"{override.input_line}: the grid axis {key} has no values")
         seen = set()
-        for value, text in zip(parsed, values):
+        for value, text in zip(parsed, values, strict=True):
             marker = float(value) if isinstance(value, (int, float)) else text
             if marker in seen:
                 raise ConfigError(
-                    f"{key} lists the value {text} twice; each value of a grid axis must be distinct"
+                    f"{key} lists the value {text} twice; grid values must be distinct"
                 )
             seen.add(marker)
         axes[key] = values

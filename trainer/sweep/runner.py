@@ -2,7 +2,6 @@
 
 import math
 import os
-import socket
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,42 +20,41 @@ from trainer.sweep.grid import Trial
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # numpy's BLAS gets one thread per worker: the parallelism is one trial per core.
 ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-SHIPPED_EXCLUDES = [".git", "**/__pycache__", "*.db", "mlartifacts", "mlruns", "outputs", "*.egg-info"]
+SHIPPED_EXCLUDES = [
+    ".git",
+    "**/__pycache__",
+    "*.db",
+    "mlartifacts",
+    "mlruns",
+    "outputs",
+    "*.egg-info",
+]
 TASKS_PER_CPU = 4
-
-
-def check_address(address: str, timeout: float = 3.0) -> None:
-    """`host:port` must have something listening; `auto` is checked by Ray itself."""
-    if not address or address == "auto" or address.startswith("ray://"):
-        return
-    host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
-        raise ConfigError(f"ray.address={address} is not allowed: use '' (local), 'auto' or host:port")
-    try:
-        with socket.create_connection((host, int(port)), timeout=timeout):
-            pass
-    except OSError as error:
-        raise ConfigError(
-            f"ray.address={address}: nothing is listening there ({error.strerror or error}); "
-            "start the cluster with `ray start --head` or leave ray.address empty for a local Ray"
-        ) from None
 
 
 def connect(address: str, num_cpus: int | None) -> int:
     """Start a local Ray, or attach to a cluster and ship the project's code to it; CPUs to use."""
     if address:
-        runtime_env = {"working_dir": str(PROJECT_ROOT), "excludes": SHIPPED_EXCLUDES,
-                       "env_vars": ONE_THREAD}
+        runtime_env = {
+            "working_dir": str(PROJECT_ROOT),
+            "excludes": SHIPPED_EXCLUDES,
+            "env_vars": ONE_THREAD,
+        }
         try:
-            ray.init(address=address, runtime_env=runtime_env, logging_level="warning",
-                     log_to_driver=False)
+            ray.init(
+                address=address,
+                runtime_env=runtime_env,
+                logging_level="warning",
+                log_to_driver=False,
+            )
         except ConnectionError as error:
             raise ConfigError(f"ray.address={address}: {str(error).splitlines()[0]}") from None
     else:
         for name, value in ONE_THREAD.items():
             os.environ.setdefault(name, value)
-        ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level="warning",
-                 log_to_driver=False)
+        ray.init(
+            num_cpus=num_cpus, include_dashboard=False, logging_level="warning", log_to_driver=False
+        )
     return int(ray.available_resources().get("CPU", 1))
 
 
@@ -83,8 +81,13 @@ def chunks(trials: list[Trial], cpus: int, per_task: int | None) -> list[list[Tr
 
 
 def failed(trial: Trial, error: str) -> Result:
-    return Result(config=trial.config, outcome=FAILED, train_loss=np.empty(0), error=error,
-                  trial_id=trial.trial_id)
+    return Result(
+        config=trial.config,
+        outcome=FAILED,
+        train_loss=np.empty(0),
+        error=error,
+        trial_id=trial.trial_id,
+    )
 
 
 class RayTrials:

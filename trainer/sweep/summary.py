@@ -29,20 +29,36 @@ class Row:
     @classmethod
     def from_result(cls, result: Result, name: str) -> "Row":
         event = result.divergence
-        return cls(result.trial_id, name, flatten(result.config), result.outcome,
-                   dict(result.final), event.step if event else None, event.reason if event else "",
-                   result.wall_time, result.node, result.train_loss)
+        return cls(
+            result.trial_id,
+            name,
+            flatten(result.config),
+            result.outcome,
+            dict(result.final),
+            event.step if event else None,
+            event.reason if event else "",
+            result.wall_time,
+            result.node,
+            result.train_loss,
+        )
 
     @classmethod
     def from_run(cls, run, curve: np.ndarray) -> "Row":
         """A trial logged by an earlier invocation, read back from its MLflow run."""
         tags, metrics = run.data.tags, run.data.metrics
         step = tags.get("divergence.step")
-        return cls(tags.get("trial_id", ""), tags.get("mlflow.runName", run.info.run_name),
-                   dict(run.data.params), tags.get("outcome", FAILED),
-                   {k: metrics[k] for k in FINAL_KEYS if k in metrics},
-                   int(step) if step is not None else None, tags.get("divergence.reason", ""),
-                   float(tags.get("wall_time", "nan")), tags.get("node", ""), curve)
+        return cls(
+            tags.get("trial_id", ""),
+            tags.get("mlflow.runName", run.info.run_name),
+            dict(run.data.params),
+            tags.get("outcome", FAILED),
+            {k: metrics[k] for k in FINAL_KEYS if k in metrics},
+            int(step) if step is not None else None,
+            tags.get("divergence.reason", ""),
+            float(tags.get("wall_time", "nan")),
+            tags.get("node", ""),
+            curve,
+        )
 
     def value(self, key: str) -> float:
         return float(self.params[key])
@@ -71,19 +87,34 @@ def best(rows: list[Row]) -> list[Row]:
 
 def results_csv(rows: list[Row]) -> str:
     config_keys = sorted({key for row in rows for key in row.params})
-    columns = ["trial_id", "run_name", "outcome", *FINAL_KEYS, "divergence_step",
-               "divergence_reason", "wall_time", "node", *config_keys]
+    columns = [
+        "trial_id",
+        "run_name",
+        "outcome",
+        *FINAL_KEYS,
+        "divergence_step",
+        "divergence_reason",
+        "wall_time",
+        "node",
+        *config_keys,
+    ]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns)
     writer.writeheader()
     for row in rows:
-        writer.writerow({
-            "trial_id": row.trial_id, "run_name": row.name, "outcome": row.outcome,
-            **{key: row.final.get(key, "") for key in FINAL_KEYS},
-            "divergence_step": "" if row.divergence_step is None else row.divergence_step,
-            "divergence_reason": row.divergence_reason, "wall_time": f"{row.wall_time:.4f}",
-            "node": row.node, **{key: row.params.get(key, "") for key in config_keys},
-        })
+        writer.writerow(
+            {
+                "trial_id": row.trial_id,
+                "run_name": row.name,
+                "outcome": row.outcome,
+                **{key: row.final.get(key, "") for key in FINAL_KEYS},
+                "divergence_step": "" if row.divergence_step is None else row.divergence_step,
+                "divergence_reason": row.divergence_reason,
+                "wall_time": f"{row.wall_time:.4f}",
+                "node": row.node,
+                **{key: row.params.get(key, "") for key in config_keys},
+            }
+        )
     return out.getvalue()
 
 
@@ -100,8 +131,9 @@ def table(rows: list[Row], wall_time: float, cpus: int, top: int = 5) -> str:
         width = max(len(r.name) for r in ranked)
         lines.append(f"{'best trials':<{width}}  " + "  ".join(f"{k:>18}" for k in FINAL_KEYS))
         for row in ranked:
-            cells = [f"{row.final[k]:>18.6g}" if k in row.final else f"{'-':>18}"
-                     for k in FINAL_KEYS]
+            cells = [
+                f"{row.final[k]:>18.6g}" if k in row.final else f"{'-':>18}" for k in FINAL_KEYS
+            ]
             lines.append(f"{row.name:<{width}}  " + "  ".join(cells))
     diverged = sorted((r for r in rows if r.outcome == DIVERGED), key=lambda r: r.divergence_step)
     if diverged:

@@ -23,7 +23,9 @@ class DigitsMLP(Task):
         if any(not size > 0 for size in hidden):
             raise ValueError(f"task.hidden={list(hidden)} is not allowed: sizes must be > 0")
         if not 0 < val_fraction < 1:
-            raise ValueError(f"task.val_fraction={val_fraction} is not allowed: it must be in (0, 1)")
+            raise ValueError(
+                f"task.val_fraction={val_fraction} is not allowed: it must be in (0, 1)"
+            )
         x, y = load_digits(return_X_y=True)
         x_train, x_val, self.y, self.y_val = train_test_split(
             x, y, test_size=val_fraction, stratify=y, random_state=data_seed

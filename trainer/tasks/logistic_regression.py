@@ -8,7 +8,7 @@ from trainer.tasks.base import Task, require_positive, split_rows
 
 
 def binary_cross_entropy(logits: Tensor, labels: np.ndarray) -> Tensor:
-    """mean(log(1 + exp(z)) - y z), written as relu(z) + log(1 + exp(-|z|)) - y z to never overflow."""
+    """mean(log(1 + exp(z)) - y z), as relu(z) + log(1 + exp(-|z|)) - y z: it never overflows."""
     softplus = autodiff.relu(logits) + autodiff.log(1.0 + autodiff.exp(-autodiff.abs(logits)))
     return (softplus - labels * logits).mean()
 

@@ -1,0 +1,80 @@
+"""Checks made before anything starts: the tracking store and the Ray address, read-only."""
+
+import os
+import socket
+from pathlib import Path
+from urllib.parse import urlparse
+
+from trainer.config import ConfigError
+
+REMOTE_SCHEMES = ("http", "https")
+DATABASE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
+
+
+def default_uri() -> str:
+    """MLflow's own default store, ./mlflow.db, made absolute so no working directory moves it."""
+    return f"sqlite:///{Path.cwd().resolve() / 'mlflow.db'}"
+
+
+def resolve_uri(uri: str | None) -> str:
+    if not uri:
+        return default_uri()
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        return f"sqlite:///{Path(uri[len('sqlite:///') :]).resolve()}"
+    return uri
+
+
+def sqlite_path(uri: str) -> Path | None:
+    return Path(uri[len("sqlite:///") :]) if uri.startswith("sqlite:///") else None
+
+
+def check_store(uri: str, timeout: float = 3.0) -> None:
+    """Fail fast, writing nothing, when the store cannot be written or the server is not there."""
+    scheme = urlparse(uri).scheme.split("+")[0]
+    if scheme not in REMOTE_SCHEMES + DATABASE_SCHEMES:
+        allowed = ", ".join(f"{s}://" for s in REMOTE_SCHEMES + DATABASE_SCHEMES)
+        raise ConfigError(f"tracking.uri={uri} is not supported: use one of {allowed}")
+    path = sqlite_path(uri)
+    if path is not None:
+        directory = path.parent
+        if path.exists() and not os.access(path, os.W_OK):
+            raise ConfigError(f"tracking.uri={uri} is not writable: {path} is read-only")
+        if not directory.is_dir() or not os.access(directory, os.W_OK):
+            raise ConfigError(
+                f"tracking.uri={uri} is not writable: directory {directory} "
+                "does not exist or cannot be written"
+            )
+    elif scheme in REMOTE_SCHEMES:
+        check_server(uri, timeout)
+
+
+def check_server(uri: str, timeout: float) -> None:
+    parsed = urlparse(uri)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parsed.hostname, port), timeout=timeout):
+            pass
+    except OSError as error:
+        raise ConfigError(
+            f"tracking.uri={uri} is unreachable ({error.strerror or error}); start the MLflow "
+            "server or point tracking.uri at a running one"
+        ) from None
+
+
+def check_address(address: str, timeout: float = 3.0) -> None:
+    """`host:port` must have something listening; `auto` is checked by Ray itself."""
+    if not address or address == "auto" or address.startswith("ray://"):
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(
+            f"ray.address={address} is not allowed: use '' (local), 'auto' or host:port"
+        )
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            pass
+    except OSError as error:
+        raise ConfigError(
+            f"ray.address={address}: nothing is listening there ({error.strerror or error}); "
+            "start the cluster with `ray start --head` or leave ray.address empty for a local Ray"
+        ) from None
