@@ -1,0 +1,171 @@
+"""Benchmarks, one subcommand each: `python scripts/bench.py autodiff`."""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import statistics
+import time
+
+import numpy as np
+
+import autodiff
+from autodiff import nn
+
+# ---- autodiff: one training step, engine versus hand-written numpy ----------------------
+
+# (batch, sizes, goal for engine/hand): the project's performance targets.
+AUTODIFF_CASES = [(64, [64, 64, 10], 1.5), (256, [64, 256, 10], 1.1)]
+LR = 0.01
+MOMENTUM = 0.9
+
+
+def engine_step(model, params, velocities, x, y):
+    """Forward, backward and Momentum update through the autodiff engine."""
+    loss = autodiff.cross_entropy(model(x), y)
+    loss.backward()
+    for p, v in zip(params, velocities, strict=True):
+        v *= MOMENTUM  # v <- alpha v - eta g;  theta <- theta + v
+        v -= LR * p.grad
+        p.data += v
+        p.grad = None
+    return loss.data
+
+
+def hand_step(params, velocities, x, y):
+    """The same step written directly in numpy, backward derived by hand."""
+    w1, b1, w2, b2 = params
+    n = x.shape[0]
+    rows = np.arange(n)
+    h = np.tanh(x @ w1 + b1)
+    z = h @ w2 + b2
+    shifted = z - z.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    total = e.sum(axis=1, keepdims=True)
+    loss = np.mean(np.log(total[:, 0]) - shifted[rows, y])
+    dz = e / total  # d loss / d z = (softmax - onehot) / N
+    dz[rows, y] -= 1.0
+    dz /= n
+    dh = (dz @ w2.T) * (1.0 - h * h)
+    grads = (x.T @ dh, dh.sum(axis=0), h.T @ dz, dz.sum(axis=0))
+    for p, v, g in zip(params, velocities, grads, strict=True):
+        v *= MOMENTUM
+        v -= LR * g
+        p += v
+    return loss
+
+
+def _make_side(side, batch, sizes):
+    """Seeded data and MLP weights, the same for both sides; returns (step, parameter arrays)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, sizes[0]))
+    y = rng.integers(0, sizes[-1], size=batch)
+    model = nn.MLP(sizes, activation="tanh", seed=0)
+    params = model.parameters()
+    arrays = [p.data for p in params]
+    velocities = [np.zeros_like(a) for a in arrays]
+    if side == "engine":
+        return (lambda: engine_step(model, params, velocities, x, y)), arrays
+    return (lambda: hand_step(arrays, velocities, x, y)), arrays
+
+
+def _side_worker(conn, side, batch, sizes):
+    """Time blocks of steps of one side on request, in a process of its own.
+
+    Separate processes keep separate heaps: in one process, whichever side grows the heap
+    pays the page faults the other then reuses, which skews the ratio either way.
+    """
+    step, arrays = _make_side(side, batch, sizes)
+    clock = time.perf_counter
+    while steps := conn.recv():
+        times = []
+        for _ in range(steps):
+            start = clock()
+            step()
+            times.append(clock() - start)
+        conn.send(times)
+    conn.send(arrays)
+
+
+def _bench_case(batch, sizes, blocks, steps, warmup):
+    """Median microseconds per step of (engine, hand) and their parameter drift."""
+    ctx = multiprocessing.get_context("spawn")
+    conns, procs = {}, []
+    for side in ("engine", "hand"):
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_side_worker, args=(child, side, batch, sizes), daemon=True)
+        proc.start()
+        conns[side] = parent
+        procs.append(proc)
+    times = {"engine": [], "hand": []}
+    try:
+        for conn in conns.values():
+            conn.send(warmup)
+            conn.recv()
+        for b in range(blocks):
+            # Blocks alternate, and so does which side goes first, so that the load of a
+            # shared machine falls on both sides alike.
+            for side in ("engine", "hand") if b % 2 == 0 else ("hand", "engine"):
+                conns[side].send(steps)
+                times[side] += conns[side].recv()
+        finals = {}
+        for side, conn in conns.items():
+            conn.send(0)
+            finals[side] = conn.recv()
+    finally:
+        for proc in procs:
+            proc.join(timeout=10)
+    # Both ran the same number of steps from the same start, so they must agree.
+    drift = max(
+        float(np.max(np.abs(a - b))) for a, b in zip(finals["engine"], finals["hand"], strict=True)
+    )
+    if drift > 1e-8:
+        raise SystemExit(f"engine and hand-written parameters differ by {drift:.3g}")
+    engine_us = statistics.median(times["engine"]) * 1e6
+    return engine_us, statistics.median(times["hand"]) * 1e6, drift
+
+
+def add_autodiff_args(parser):
+    parser.add_argument("--blocks", type=int, default=10, help="timed blocks per side")
+    parser.add_argument("--steps", type=int, default=200, help="training steps per block")
+    parser.add_argument("--warmup", type=int, default=50, help="untimed steps per side first")
+
+
+def bench_autodiff(args):
+    """Time one MLP training step: autodiff engine versus hand-written numpy."""
+    print("one step = forward, backward, Momentum update; tanh MLP, softmax cross-entropy")
+    print(
+        f"median over {args.blocks} x {args.steps} steps per side; "
+        "each side in its own process, blocks alternating"
+    )
+    print(f"{'batch':>5}  {'sizes':<14}{'engine us':>10}{'hand us':>10}{'ratio':>7}{'goal':>7}")
+    for batch, sizes, goal in AUTODIFF_CASES:
+        engine_us, hand_us, drift = _bench_case(batch, sizes, args.blocks, args.steps, args.warmup)
+        ratio = engine_us / hand_us
+        verdict = "ok" if ratio <= goal else "MISSED"
+        print(
+            f"{batch:>5}  {str(sizes):<14}{engine_us:>10.1f}{hand_us:>10.1f}"
+            f"{ratio:>7.2f}{'<=' + str(goal):>7}  {verdict}  (parameters agree to {drift:.0e})"
+        )
+
+
+# ---- command table: add a subcommand with one entry ------------------------------------
+
+COMMANDS = {
+    "autodiff": (add_autodiff_args, bench_autodiff),
+}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for name, (add_args, run) in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=run.__doc__.splitlines()[0])
+        add_args(sub)
+        sub.set_defaults(run=run)
+    args = parser.parse_args(argv)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()
