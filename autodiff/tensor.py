@@ -328,11 +328,9 @@ def _matmul_backward(a, b, g):
     # then drops that axis from the result; redo the promotion to get matrix gradients.
     x2 = x[None, :] if x.ndim == 1 else x
     y2 = y[:, None] if y.ndim == 1 else y
-    g2 = g
+    g2 = g[..., None] if y.ndim == 1 else g  # the column axis first: it was the last one
     if x.ndim == 1:
-        g2 = np.expand_dims(g2, -2)
-    if y.ndim == 1:
-        g2 = np.expand_dims(g2, -1)
+        g2 = g2[..., None, :]
     if a.requires_grad:
         accumulate(a, unbroadcast(g2 @ np.swapaxes(y2, -1, -2), x2.shape).reshape(x.shape))
     if b.requires_grad:
