@@ -115,6 +115,9 @@ class TrialChecker:
             build_optimizer(optimizer_cfg, [])
         except ValueError as error:
             raise ConfigError(f"optimizer.{error}") from None
+        except TypeError as error:
+            # A hyperparameter the optimizer class does not take, e.g. a user's own class.
+            raise ConfigError(f"optimizer: {error}") from None
         except InstantiationException as error:
             raise ConfigError(f"optimizer: {first_line(error)}") from None
 

@@ -1,14 +1,19 @@
 """Shared test helpers: run the project's scripts as a user would; read sweeps back from MLflow."""
 
 import os
+import re
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from mlflow import MlflowClient
 from mlflow.entities import ViewType
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def run_script(
@@ -59,3 +64,84 @@ def children(client: MlflowClient, parent_id: str, experiment: str = "gradsweep"
 
 def history_steps(client: MlflowClient, run_id: str, key: str = "train_loss") -> list[int]:
     return [m.step for m in client.get_metric_history(run_id, key)]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class MlflowServer:
+    """A real `mlflow server` on 127.0.0.1, backed by sqlite in `folder`; artifacts served by it."""
+
+    def __init__(self, folder: Path, port: int | None = None):
+        self.folder, self.port = folder, port or free_port()
+        self.uri = f"http://127.0.0.1:{self.port}"
+        self.process = None
+
+    def start(self, timeout: float = 90) -> "MlflowServer":
+        command = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1",
+                   "--port", str(self.port), "--workers", "1",
+                   "--backend-store-uri", f"sqlite:///{self.folder}/server.db",
+                   "--artifacts-destination", str(self.folder / "server-artifacts")]
+        log = open(self.folder / f"server-{self.port}.log", "a")
+        self.process = subprocess.Popen(command, cwd=self.folder, stdout=log, stderr=log,
+                                        start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.uri}/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.5)
+        self.stop()
+        raise AssertionError(f"mlflow server did not answer on {self.uri}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+
+class SweepProcess:
+    """`python scripts/sweep.py` in the background, its progress read from its output."""
+
+    def __init__(self, args: list[str], cwd: Path, env: dict | None = None):
+        self.out = open(cwd / "sweep.out", "w+")
+        self.process = subprocess.Popen(
+            [sys.executable, str(REPO / "scripts" / "sweep.py"), *args], cwd=cwd,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            stdout=self.out, stderr=subprocess.STDOUT, text=True,
+        )
+
+    def output(self) -> str:
+        return Path(self.out.name).read_text()
+
+    def trials_done(self) -> int:
+        """The progress bar's count of trials done (it prints `done/total`)."""
+        counts = re.findall(r"\| *(\d+)/\d+ \[", self.output())
+        return int(counts[-1]) if counts else 0
+
+    def wait_for(self, trials: int, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while self.trials_done() < trials:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"sweep never reached {trials} trials:\n{self.output()}")
+            time.sleep(0.1)
+
+    def wait(self, timeout: float = 300) -> int:
+        return self.process.wait(timeout=timeout)
+
+
+def assert_exactly_once(client: MlflowClient, parent_id: str, grid_size: int) -> list:
+    """Every grid point has exactly one FINISHED child, and no step of its curve twice."""
+    runs = children(client, parent_id)
+    trial_ids = [r.data.tags["trial_id"] for r in runs]
+    assert len(runs) == grid_size and len(set(trial_ids)) == grid_size
+    for run in runs:
+        assert run.info.status == "FINISHED"
+        steps = history_steps(client, run.info.run_id)
+        assert len(steps) == len(set(steps)) > 0
+    return runs

@@ -39,8 +39,11 @@ def _is_number(text: str) -> bool:
 
 
 def heatmap_axes(rows: list[Row], axes: dict[str, list[str]]) -> tuple[str | None, str | None]:
-    """lr across, momentum (or the next numeric axis) down; the others are folded into cells."""
-    numeric = numeric_axes(axes)
+    """lr across, momentum (or the next numeric axis) down; the others are folded into cells.
+
+    Only axes every row of the panel has count: sgd has no momentum in an optimizer sweep.
+    """
+    numeric = [key for key in numeric_axes(axes) if all(key in row.params for row in rows)]
     x = LR if LR in numeric else (numeric[0] if numeric else None)
     rest = [k for k in SECOND_AXES if k in numeric and k != x]
     rest += [k for k in numeric if k not in rest and k != x]
@@ -54,7 +57,6 @@ def panel_key(row: Row) -> str:
 
 def heatmap_png(rows: list[Row], axes: dict[str, list[str]], configs: dict[str, dict]) -> bytes:
     """`configs` maps trial_id to the trial's config (for the quadratic's lambda_max)."""
-    x_key, y_key = heatmap_axes(rows, axes)
     panels = defaultdict(list)
     for row in rows:
         panels[panel_key(row)].append(row)
@@ -67,6 +69,7 @@ def heatmap_png(rows: list[Row], axes: dict[str, list[str]], configs: dict[str, 
     figure = Figure(figsize=(6.5 * len(panels), 4.8))
     for index, (title, members) in enumerate(sorted(panels.items()), start=1):
         axes_ = figure.add_subplot(1, len(panels), index)
+        x_key, y_key = heatmap_axes(members, axes)
         image = _panel(axes_, members, x_key, y_key, norm, configs)
         axes_.set_title(title)
         if image is not None:

@@ -125,7 +125,8 @@ def check_axes(overrides: list[Override]) -> tuple[dict, dict]:
 def expand(params: dict[str, str], cli: list[str], config_loader) -> Grid:
     """Every point of the grid as a checked trial config, composed the way Hydra would."""
     parser = make_parser(config_loader)
-    overrides = merge_overrides(params, parse(parser, cli), parser)
+    cli_overrides = parse(parser, cli)
+    overrides = merge_overrides(params, cli_overrides, parser)
     axes, fixed = check_axes(overrides)
     points = BasicSweeper.split_arguments(overrides, max_batch_size=None)[0]
     composer = PointComposer(parser, config_loader)
@@ -138,7 +139,11 @@ def expand(params: dict[str, str], cli: list[str], config_loader) -> Grid:
         # Points that differ only in a key their optimizer lacks are one and the same trial.
         trial_id = stable_hash(config)
         trials.setdefault(trial_id, Trial(trial_id, config, applied))
-    composer.check_all_applied()
+    # A named sweep's key for another option (task.activation after task=quadratic) just lapses.
+    composer.check_all_applied({key_of(o) for o in cli_overrides})
+    lapsed = composer.missing - composer.applied
+    axes = {key: values for key, values in axes.items() if key not in lapsed}
+    fixed = {key: value for key, value in fixed.items() if key not in lapsed}
     return Grid(list(trials.values()), axes, fixed)
 
 
@@ -180,8 +185,9 @@ class PointComposer:
             raise ConfigError(describe_hydra_error(error)) from None
         return config, [o.input_line for o in parsed if self._is_group(o) or o in values]
 
-    def check_all_applied(self) -> None:
-        for key in self.missing:
+    def check_all_applied(self, keys: set[str]) -> None:
+        """Each of `keys` must have applied to some point, as Hydra would insist."""
+        for key in self.missing & keys:
             if key not in self.applied:
                 raise ConfigError(f"{key} is not a config key (a new key is added with +{key}=...)")
 

@@ -1,0 +1,55 @@
+"""A user's own optimizer in a sweep through `_target_`, and a trial that raises: FAILED, kept."""
+
+from mlflow import MlflowClient
+from support import REPO, children, parents, run_script, sqlite_uri
+
+TESTS = str(REPO / "tests" / "helpers")
+
+
+def test_custom_optimizer_runs_in_a_sweep_and_a_raising_trial_is_recorded_failed(tmp_path):
+    lrs = [0.01, 0.03, 0.1, 0.3]
+    done = run_script(
+        "sweep.py", "task=quadratic", "optimizer=sgd",
+        "optimizer._target_=custom_optimizers.BrokenSGD", "optimizer.lr=" + ",".join(map(str, lrs)),
+        "trainer.steps=100", "ray.num_cpus=2", f"tracking.uri={sqlite_uri(tmp_path)}",
+        cwd=tmp_path, env={"PYTHONPATH": TESTS}, check=True,
+    )
+    client = MlflowClient(sqlite_uri(tmp_path))
+    [parent] = parents(client)
+    runs = {float(r.data.params["optimizer.lr"]): r for r in children(client, parent.info.run_id)}
+    assert sorted(runs) == lrs
+    for lr, run in runs.items():
+        assert run.data.params["optimizer._target_"] == "custom_optimizers.BrokenSGD"
+        if lr >= 0.1:
+            assert run.info.status == "FAILED" and run.data.tags["outcome"] == "failed"
+            path = client.download_artifacts(run.info.run_id, "traceback.txt", str(tmp_path))
+            text = open(path).read()
+            assert "RuntimeError: BrokenSGD cannot take lr=" in text and "Traceback" in text
+        else:
+            assert run.info.status == "FINISHED" and run.data.tags["outcome"] == "converged"
+    metrics = client.get_run(parent.info.run_id).data.metrics
+    assert metrics["failed"] == 2 and metrics["converged"] == 2 and metrics["trials"] == 4
+    assert "2 failed" in done.stdout
+
+
+def test_sign_sgd_defined_outside_the_package_trains(tmp_path):
+    run_script(
+        "sweep.py", "task=quadratic", "optimizer=sgd",
+        "optimizer._target_=custom_optimizers.SignSGD", "optimizer.lr=0.01,0.001",
+        "trainer.steps=300", "ray.num_cpus=2", f"tracking.uri={sqlite_uri(tmp_path)}",
+        cwd=tmp_path, env={"PYTHONPATH": TESTS}, check=True,
+    )
+    client = MlflowClient(sqlite_uri(tmp_path))
+    [parent] = parents(client)
+    runs = children(client, parent.info.run_id)
+    assert len(runs) == 2
+    for run in runs:
+        # Sign descent moves each coordinate lr toward 0 per step, from (-10, 1); the loss
+        # recorded at the last step (index 299) is taken after 299 updates, where x is still
+        # -10 + 299 lr and y has either not reached 0 or oscillates within lr of it.
+        lr = float(run.data.params["optimizer.lr"])
+        x = -10 + 299 * lr
+        y_bound = max(1 - 299 * lr, lr)
+        final = run.data.metrics["final_train_loss"]
+        assert 0.5 * x * x <= final <= 0.5 * (x * x + 50 * y_bound * y_bound) + 1e-9
+        assert run.data.tags["outcome"] == "converged"
