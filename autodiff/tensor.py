@@ -178,30 +178,33 @@ class Tensor:
             seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=_float64)
             if seed.shape != self.data.shape:
                 raise ValueError(f"grad has shape {seed.shape}, expected {self.data.shape}")
-        order = self._graph()
-        for node in order:
-            if node._prev:  # intermediate gradients restart; only leaves accumulate
-                node.grad = None
+        inner, leaves = self._graph()
+        for node in inner:  # intermediate gradients restart; only leaves accumulate
+            node.grad = None
         accumulate(self, seed)
-        for node in reversed(order):
-            if node._backward is not None and node.grad is not None:
+        for node in reversed(inner):
+            if node.grad is not None:
                 node._backward(node.grad)
-        _own_leaf_grads(order)
+        _own_leaf_grads(inner, leaves)
 
     def _graph(self):
-        """The nodes that require grad and lead to self, in creation (topological) order."""
+        """The part of the graph behind self that requires grad: (inner nodes in creation
+        order, which is a topological order; leaves in any order)."""
         seen = {self}
         stack = [self]
-        nodes = []
+        inner, leaves = [], []
         while stack:
             node = stack.pop()
-            nodes.append(node)
+            if not node._prev:
+                leaves.append(node)
+                continue
+            inner.append(node)
             for parent in node._prev:
                 if parent.requires_grad and parent not in seen:
                     seen.add(parent)
                     stack.append(parent)
-        nodes.sort(key=_by_creation)
-        return nodes
+        inner.sort(key=_by_creation)
+        return inner, leaves
 
     # ---- arithmetic: the base ops ---------------------------------------------------------
     def __add__(self, other):
@@ -229,7 +232,7 @@ class Tensor:
         return result(a.data - b.data, (a, b), backward, "-")
 
     def __rsub__(self, other):
-        return lift(other) - self
+        return Tensor(other) - self
 
     def __mul__(self, other):
         a, b = self, lift(other)
@@ -259,7 +262,7 @@ class Tensor:
         return result(q, (a, b), backward, "/")
 
     def __rtruediv__(self, other):
-        return lift(other) / self
+        return Tensor(other) / self
 
     def __pow__(self, other):
         a, b = self, lift(other)
@@ -275,7 +278,7 @@ class Tensor:
         return result(y, (a, b), backward, "**")
 
     def __rpow__(self, other):
-        return lift(other) ** self
+        return Tensor(other) ** self
 
     def __neg__(self):
         a = self
@@ -287,14 +290,21 @@ class Tensor:
 
     def __matmul__(self, other):
         a, b = self, lift(other)
+        x, y = a.data, b.data
 
         def backward(g):
-            _matmul_backward(a, b, g)
+            if x.ndim != 2 or y.ndim != 2:
+                _general_matmul_backward(a, b, g)
+                return
+            if a.requires_grad:  # dA = g B^T
+                accumulate(a, g @ y.T)
+            if b.requires_grad:  # dB = A^T g
+                accumulate(b, x.T @ g)
 
-        return result(a.data @ b.data, (a, b), backward, "@")
+        return result(x @ y, (a, b), backward, "@")
 
     def __rmatmul__(self, other):
-        return lift(other) @ self
+        return Tensor(other) @ self
 
     # Comparisons give plain boolean arrays (no gradient), e.g. for `where(x > 0, x, 0)`.
     # __eq__ is left alone so Tensors stay hashable by identity.
@@ -315,15 +325,9 @@ def _value(x):
     return x.data if isinstance(x, Tensor) else x
 
 
-def _matmul_backward(a, b, g):
-    """Local gradients of a @ b with numpy matmul semantics: dA = g @ B^T, dB = A^T @ g."""
+def _general_matmul_backward(a, b, g):
+    """Local gradients of a @ b for 1-D operands and stacked (broadcast) matrices."""
     x, y = a.data, b.data
-    if x.ndim == 2 and y.ndim == 2:  # the Linear-layer case, no reshaping needed
-        if a.requires_grad:
-            accumulate(a, g @ y.T)
-        if b.requires_grad:
-            accumulate(b, x.T @ g)
-        return
     # numpy promotes a 1-D left operand to a row and a 1-D right operand to a column and
     # then drops that axis from the result; redo the promotion to get matrix gradients.
     x2 = x[None, :] if x.ndim == 1 else x
@@ -337,19 +341,17 @@ def _matmul_backward(a, b, g):
         accumulate(b, unbroadcast(np.swapaxes(x2, -1, -2) @ g2, y2.shape).reshape(y.shape))
 
 
-def _own_leaf_grads(order):
+def _own_leaf_grads(inner, leaves):
     """Give every leaf a gradient array of its own that the caller may modify in place.
 
     Pass-through ops (+, reshape, sum's broadcast view, ...) hand the same array or a view
     of it to several nodes; copy only those leaf gradients that are shared or not writable.
     """
-    held = {id(node.grad) for node in order if node._prev}
-    for node in order:
-        if node._prev:
-            continue
-        g = node.grad
+    held = {id(node.grad) for node in inner}
+    for leaf in leaves:
+        g = leaf.grad
         if g is None:
             continue
         if type(g) is not _ndarray or g.base is not None or not g.flags.writeable or id(g) in held:
-            node.grad = g = np.array(g, dtype=_float64)
+            leaf.grad = g = np.array(g, dtype=_float64)
         held.add(id(g))

@@ -103,8 +103,8 @@ def _bench_case(batch, sizes, blocks, steps, warmup):
             conn.send(warmup)
             conn.recv()
         for b in range(blocks):
-            # Blocks alternate, and so does which side goes first, so that the load of a
-            # shared machine falls on both sides alike.
+            # Short blocks alternate, and so does which side goes first, so that the load
+            # of a shared machine falls on both sides alike.
             for side in ("engine", "hand") if b % 2 == 0 else ("hand", "engine"):
                 conns[side].send(steps)
                 times[side] += conns[side].recv()
@@ -120,14 +120,14 @@ def _bench_case(batch, sizes, blocks, steps, warmup):
         float(np.max(np.abs(a - b))) for a, b in zip(finals["engine"], finals["hand"], strict=True)
     )
     if drift > 1e-8:
-        raise SystemExit(f"engine and hand-written parameters differ by {drift:.3g}")
+        raise RuntimeError(f"engine and hand-written parameters differ by {drift:.3g}")
     engine_us = statistics.median(times["engine"]) * 1e6
     return engine_us, statistics.median(times["hand"]) * 1e6, drift
 
 
 def add_autodiff_args(parser):
-    parser.add_argument("--blocks", type=int, default=10, help="timed blocks per side")
-    parser.add_argument("--steps", type=int, default=200, help="training steps per block")
+    parser.add_argument("--blocks", type=int, default=100, help="timed blocks per side")
+    parser.add_argument("--steps", type=int, default=20, help="training steps per block")
     parser.add_argument("--warmup", type=int, default=50, help="untimed steps per side first")
 
 

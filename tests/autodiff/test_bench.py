@@ -1,0 +1,48 @@
+"""scripts/bench.py autodiff: the two timed steps compute the same thing, and the CLI runs."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "scripts" / "bench.py"
+
+
+def load_bench():
+    spec = importlib.util.spec_from_file_location("bench_under_test", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_engine_and_hand_written_steps_agree():
+    bench = load_bench()
+    engine, engine_params = bench._make_side("engine", 16, [8, 12, 5])
+    hand, hand_params = bench._make_side("hand", 16, [8, 12, 5])
+    for a, b in zip(engine_params, hand_params, strict=True):
+        np.testing.assert_array_equal(a, b)
+    losses = [(float(engine()), float(hand())) for _ in range(5)]
+    for engine_loss, hand_loss in losses:
+        assert abs(engine_loss - hand_loss) <= 1e-12
+    assert losses[-1][0] < losses[0][0]  # the step does train
+    for a, b in zip(engine_params, hand_params, strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
+def test_cli_prints_both_cases():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = ["autodiff", "--blocks", "2", "--steps", "3", "--warmup", "1"]
+    done = subprocess.run(
+        [sys.executable, str(BENCH), *args], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines() if line.strip()[:1].isdigit()]
+    assert [row[0] for row in rows] == ["64", "256"]
+    for row in rows:
+        engine_us, hand_us, ratio = (float(v) for v in row[4:7])
+        assert engine_us > 0 and hand_us > 0
+        assert abs(ratio - engine_us / hand_us) < 0.01 * ratio + 0.01
