@@ -30,7 +30,7 @@ def cross_entropy(logits, labels):
     def backward(g):
         p = e / total
         p[rows, labels] -= 1.0
-        p *= g / n
+        p *= float(g) / n  # g is the 0-d gradient of the loss; a float is cheaper to scale by
         accumulate(logits, p)
 
     return result(loss, (logits,), backward, "cross_entropy")

@@ -49,11 +49,11 @@ def unbroadcast(grad, shape):
         return grad
     lead = grad.ndim - len(shape)
     if lead:
-        grad = grad.sum(axis=tuple(range(lead)))
+        grad = np.add.reduce(grad, axis=tuple(range(lead)))
+        if grad.shape == shape:  # a bias added to every row: nothing was stretched
+            return grad
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
-    return grad
+    return np.add.reduce(grad, axis=stretched, keepdims=True)
 
 
 def accumulate(t, grad):
@@ -172,7 +172,7 @@ class Tensor:
                     f"backward() on a tensor of shape {self.data.shape} needs grad=...: "
                     "only a one-element output has an implied gradient of 1"
                 )
-            seed = np.ones(self.data.shape)
+            seed = np.array(1.0).reshape(self.data.shape)
         else:
             # A copy, so the caller's array never becomes (and is never aliased by) a .grad.
             seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=_float64)
