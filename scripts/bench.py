@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import resource
 import statistics
 import time
@@ -95,16 +96,28 @@ def _page_faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
-def _bench_case(batch, sizes, blocks, steps, warmup):
+# glibc settings that keep freed memory in the process: no trimming of the heap top and no
+# mmap for arrays below 16 MiB, so no step pays page faults for memory the last one released.
+KEEP_HEAP = {"MALLOC_TRIM_THRESHOLD_": str(1 << 30), "MALLOC_MMAP_THRESHOLD_": str(16 << 20)}
+
+
+def _bench_case(batch, sizes, blocks, steps, warmup, keep_heap=False):
     """{side: (median microseconds per step, page faults per step)} and the parameter drift."""
     ctx = multiprocessing.get_context("spawn")
     conns, procs = {}, []
-    for side in ("engine", "hand"):
-        parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_side_worker, args=(child, side, batch, sizes), daemon=True)
-        proc.start()
-        conns[side] = parent
-        procs.append(proc)
+    saved_env = dict(os.environ)
+    if keep_heap:  # read by each worker's allocator when it starts
+        os.environ.update(KEEP_HEAP)
+    try:
+        for side in ("engine", "hand"):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_side_worker, args=(child, side, batch, sizes), daemon=True)
+            proc.start()
+            conns[side] = parent
+            procs.append(proc)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
     times = {"engine": [], "hand": []}
     faults = {"engine": 0, "hand": 0}
     try:
@@ -143,6 +156,12 @@ def add_autodiff_args(parser):
     parser.add_argument("--blocks", type=int, default=100, help="timed blocks per side")
     parser.add_argument("--steps", type=int, default=20, help="training steps per block")
     parser.add_argument("--warmup", type=int, default=50, help="untimed steps per side first")
+    parser.add_argument(
+        "--keep-heap",
+        action="store_true",
+        help="stop glibc handing freed memory back after each step (both sides), so page "
+        "faults, which a loaded VM makes slow and erratic, drop out of the comparison",
+    )
 
 
 def bench_autodiff(args):
@@ -151,13 +170,16 @@ def bench_autodiff(args):
     print(
         f"median over {args.blocks} x {args.steps} steps per side; "
         "each side in its own process, blocks alternating"
+        + ("; heap kept (glibc trimming off)" if args.keep_heap else "")
     )
     row = "{:>5}  {:<14}{:>10}{:>10}{:>7}{:>7}  {:<7}{:>18}"
     header = ("batch", "sizes", "engine us", "hand us", "ratio", "goal", "", "faults/step e, h")
     print(row.format(*header))
     drifts = []
     for batch, sizes, goal in AUTODIFF_CASES:
-        per_step, drift = _bench_case(batch, sizes, args.blocks, args.steps, args.warmup)
+        per_step, drift = _bench_case(
+            batch, sizes, args.blocks, args.steps, args.warmup, args.keep_heap
+        )
         (engine_us, engine_faults), (hand_us, hand_faults) = per_step["engine"], per_step["hand"]
         ratio = engine_us / hand_us
         cells = (f"{engine_us:.1f}", f"{hand_us:.1f}", f"{ratio:.2f}", f"<={goal}")
