@@ -2,7 +2,7 @@
 
 from trainer import cli
 from trainer.config import ConfigError, compose_config, hydra_context, to_plain
-from trainer.preflight import check_address, check_store, resolve_uri
+from trainer.preflight import check_address, check_tracking, keep_local_ray_on_loopback
 from trainer.sweep.grid import expand, is_session_key, key_of, make_parser, parse
 
 USAGE = """usage: python scripts/sweep.py [OVERRIDE ...]
@@ -38,10 +38,10 @@ def main(args: list[str]) -> int:
         raise ConfigError(
             "tracking=none: a sweep records its trials in MLflow; use tracking=mlflow"
         )
-    uri = resolve_uri(session["tracking"]["uri"])
-    check_store(uri)
+    uri = check_tracking(session["tracking"])
     check_address(session["ray"]["address"])
-    from trainer.sweep.driver import run_sweep  # MLflow and Ray load only when a sweep runs
+    keep_local_ray_on_loopback(session["ray"]["address"])
+    from trainer.sweep.driver import run_sweep  # Ray is imported only now, once set up
 
     return run_sweep(grid, session, uri)
 

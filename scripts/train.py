@@ -2,12 +2,11 @@
 
 from trainer import cli
 from trainer.build import build_task
-from trainer.config import TrialChecker, compose_config, hydra_context, to_plain
+from trainer.config import TrialChecker, compose_config, hydra_context, to_plain, trial_id
 from trainer.loop import train_or_fail
 from trainer.plots import render_run_plots
-from trainer.preflight import check_store, resolve_uri
+from trainer.preflight import check_tracking
 from trainer.result import FAILED
-from trainer.tracking import log_result, open_store, run_name
 
 USAGE = """usage: python scripts/train.py [OVERRIDE ...]
 
@@ -23,15 +22,16 @@ def main(overrides: list[str]) -> int:
     config = cli.trial_config(plain)
     TrialChecker().check(config)
     tracking = plain["tracking"]
-    if tracking["enabled"]:
-        uri = resolve_uri(tracking["uri"])
-        check_store(uri)
+    uri = check_tracking(tracking) if tracking["enabled"] else None
 
     result = train_or_fail(config)
+    result.trial_id = trial_id(config)
     task = build_task(config["task"], seed=config["trainer"]["seed"])
     result.plots = render_run_plots(result, task)
     print(summary(result))
-    if tracking["enabled"]:
+    if uri is not None:
+        from trainer.tracking import log_result, open_store, run_name  # MLflow loads only now
+
         client, experiment_id = open_store(uri, tracking["experiment"])
         run_id = log_result(client, experiment_id, result, run_name(config))
         print(f"logged run {run_id} to {uri}; view it with: mlflow ui --backend-store-uri {uri}")
@@ -42,9 +42,7 @@ def main(overrides: list[str]) -> int:
 
 
 def summary(result) -> str:
-    lines = [
-        f"outcome: {result.outcome} after {result.steps_run} steps in {result.wall_time:.2f} s"
-    ]
+    lines = [f"outcome: {result.outcome} after {result.steps_run} steps, {result.wall_time:.2f} s"]
     lines += [f"{key}: {value:.6g}" for key, value in result.final.items()]
     if result.divergence is not None:
         event = result.divergence

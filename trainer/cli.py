@@ -10,6 +10,9 @@ TRIAL_GROUPS = ("optimizer", "task", "trainer")
 
 def trial_config(plain: dict) -> dict:
     """The part of a composed config that defines a training run (no tracking, Ray or sweep)."""
+    for group in TRIAL_GROUPS:
+        if not isinstance(plain.get(group), dict):
+            raise ConfigError(f"{group} is required: choose one of conf/{group}/*.yaml")
     return {group: plain[group] for group in TRIAL_GROUPS}
 
 

@@ -1,5 +1,6 @@
 """Compose configs with Hydra and check them at the edge, turning a user's mistake into one line."""
 
+import hashlib
 import json
 import re
 from contextlib import contextmanager
@@ -42,6 +43,9 @@ def compose_config(config_name: str, overrides: list[str]) -> DictConfig:
         return compose(config_name=config_name, overrides=list(overrides))
     except (HydraException, OmegaConfBaseException) as error:
         raise ConfigError(describe_hydra_error(error)) from None
+    except ValueError as error:
+        # Hydra raises a bare ValueError for some malformed group overrides, e.g. `=3`.
+        raise ConfigError(f"malformed override among {' '.join(overrides)}: {error}") from None
 
 
 def describe_hydra_error(error: Exception) -> str:
@@ -51,7 +55,7 @@ def describe_hydra_error(error: Exception) -> str:
         detail = message.splitlines()[0]
         return f"malformed override '{error.override}': {detail}"
     if isinstance(error, MissingConfigException):
-        found = re.search(r"Could not find '([^/']+)/([^']+)'", message)
+        found = re.search(r"Could not find '([^/']+)/([^']*)'", message)
         options = re.findall(r"^\t(\S+)$", message, flags=re.M)
         if found and options:
             group, option = found.groups()
@@ -70,6 +74,12 @@ def describe_hydra_error(error: Exception) -> str:
 
 def first_line(error: Exception) -> str:
     return str(error).splitlines()[0].split(", set env var HYDRA_FULL_ERROR")[0]
+
+
+def trial_id(config: dict) -> str:
+    """A trial's identity: a hash of its resolved config, the same on every machine and run."""
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def to_plain(cfg) -> dict:

@@ -1,4 +1,4 @@
-"""Checks made before anything starts: the tracking store and the Ray address, read-only."""
+"""Before anything starts: read-only checks of the tracking store and Ray address; Ray's setup."""
 
 import os
 import socket
@@ -26,6 +26,15 @@ def resolve_uri(uri: str | None) -> str:
 
 def sqlite_path(uri: str) -> Path | None:
     return Path(uri[len("sqlite:///") :]) if uri.startswith("sqlite:///") else None
+
+
+def check_tracking(tracking: dict) -> str:
+    """The store's absolute URI, once it and the experiment name are known to be usable."""
+    if not str(tracking["experiment"]).strip():
+        raise ConfigError("tracking.experiment is empty: name the MLflow experiment to log to")
+    uri = resolve_uri(tracking["uri"])
+    check_store(uri)
+    return uri
 
 
 def check_store(uri: str, timeout: float = 3.0) -> None:
@@ -78,3 +87,14 @@ def check_address(address: str, timeout: float = 3.0) -> None:
             f"ray.address={address}: nothing is listening there ({error.strerror or error}); "
             "start the cluster with `ray start --head` or leave ray.address empty for a local Ray"
         ) from None
+
+
+# Ray reads this once, when first imported: "0" makes it take 127.0.0.1 as this node's address,
+# so every server a local Ray starts (GCS, raylets, workers) binds the loopback interface only.
+LOOPBACK_RAY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+def keep_local_ray_on_loopback(address: str) -> None:
+    """A Ray the sweep starts itself serves this machine alone; call before importing ray."""
+    if not address:
+        os.environ.setdefault(LOOPBACK_RAY, "0")

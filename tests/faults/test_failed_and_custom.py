@@ -9,10 +9,17 @@ TESTS = str(REPO / "tests" / "helpers")
 def test_custom_optimizer_runs_in_a_sweep_and_a_raising_trial_is_recorded_failed(tmp_path):
     lrs = [0.01, 0.03, 0.1, 0.3]
     done = run_script(
-        "sweep.py", "task=quadratic", "optimizer=sgd",
-        "optimizer._target_=custom_optimizers.BrokenSGD", "optimizer.lr=" + ",".join(map(str, lrs)),
-        "trainer.steps=100", "ray.num_cpus=2", f"tracking.uri={sqlite_uri(tmp_path)}",
-        cwd=tmp_path, env={"PYTHONPATH": TESTS}, check=True,
+        "sweep.py",
+        "task=quadratic",
+        "optimizer=sgd",
+        "optimizer._target_=custom_optimizers.BrokenSGD",
+        "optimizer.lr=" + ",".join(map(str, lrs)),
+        "trainer.steps=100",
+        "ray.num_cpus=2",
+        f"tracking.uri={sqlite_uri(tmp_path)}",
+        cwd=tmp_path,
+        env={"PYTHONPATH": TESTS},
+        check=True,
     )
     client = MlflowClient(sqlite_uri(tmp_path))
     [parent] = parents(client)
@@ -34,10 +41,17 @@ def test_custom_optimizer_runs_in_a_sweep_and_a_raising_trial_is_recorded_failed
 
 def test_sign_sgd_defined_outside_the_package_trains(tmp_path):
     run_script(
-        "sweep.py", "task=quadratic", "optimizer=sgd",
-        "optimizer._target_=custom_optimizers.SignSGD", "optimizer.lr=0.01,0.001",
-        "trainer.steps=300", "ray.num_cpus=2", f"tracking.uri={sqlite_uri(tmp_path)}",
-        cwd=tmp_path, env={"PYTHONPATH": TESTS}, check=True,
+        "sweep.py",
+        "task=quadratic",
+        "optimizer=sgd",
+        "optimizer._target_=custom_optimizers.SignSGD",
+        "optimizer.lr=0.01,0.001",
+        "trainer.steps=300",
+        "ray.num_cpus=2",
+        f"tracking.uri={sqlite_uri(tmp_path)}",
+        cwd=tmp_path,
+        env={"PYTHONPATH": TESTS},
+        check=True,
     )
     client = MlflowClient(sqlite_uri(tmp_path))
     [parent] = parents(client)

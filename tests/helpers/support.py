@@ -81,13 +81,26 @@ class MlflowServer:
         self.process = None
 
     def start(self, timeout: float = 90) -> "MlflowServer":
-        command = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1",
-                   "--port", str(self.port), "--workers", "1",
-                   "--backend-store-uri", f"sqlite:///{self.folder}/server.db",
-                   "--artifacts-destination", str(self.folder / "server-artifacts")]
+        command = [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            "1",
+            "--backend-store-uri",
+            f"sqlite:///{self.folder}/server.db",
+            "--artifacts-destination",
+            str(self.folder / "server-artifacts"),
+        ]
         log = open(self.folder / f"server-{self.port}.log", "a")
-        self.process = subprocess.Popen(command, cwd=self.folder, stdout=log, stderr=log,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            command, cwd=self.folder, stdout=log, stderr=log, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -111,9 +124,12 @@ class SweepProcess:
     def __init__(self, args: list[str], cwd: Path, env: dict | None = None):
         self.out = open(cwd / "sweep.out", "w+")
         self.process = subprocess.Popen(
-            [sys.executable, str(REPO / "scripts" / "sweep.py"), *args], cwd=cwd,
+            [sys.executable, str(REPO / "scripts" / "sweep.py"), *args],
+            cwd=cwd,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-            stdout=self.out, stderr=subprocess.STDOUT, text=True,
+            stdout=self.out,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
 
     def output(self) -> str:

@@ -1,8 +1,6 @@
 """Expand a sweep's overrides into trial configs with Hydra's own override parser and sweeper."""
 
 import copy
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +19,7 @@ from trainer.config import (
     compose_config,
     describe_hydra_error,
     to_plain,
+    trial_id,
 )
 
 _ABSENT = object()
@@ -58,11 +57,6 @@ def is_session_key(key: str) -> bool:
     return key.split(".")[0] in SESSION_GROUPS
 
 
-def stable_hash(value) -> str:
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 @dataclass
 class Trial:
     trial_id: str
@@ -79,7 +73,7 @@ class Grid:
     @property
     def sweep_id(self) -> str:
         """Same expanded grid and fixed overrides, same sweep: what a rerun uses to resume."""
-        return stable_hash({"trials": sorted(t.trial_id for t in self.trials), "fixed": self.fixed})
+        return trial_id({"trials": sorted(t.trial_id for t in self.trials), "fixed": self.fixed})
 
 
 def merge_overrides(params: dict[str, str], cli: list[Override], parser) -> list[Override]:
@@ -137,8 +131,8 @@ def expand(params: dict[str, str], cli: list[str], config_loader) -> Grid:
         config = trial_config(to_plain(composed))
         checker.check(config)
         # Points that differ only in a key their optimizer lacks are one and the same trial.
-        trial_id = stable_hash(config)
-        trials.setdefault(trial_id, Trial(trial_id, config, applied))
+        identity = trial_id(config)
+        trials.setdefault(identity, Trial(identity, config, applied))
     # A named sweep's key for another option (task.activation after task=quadratic) just lapses.
     composer.check_all_applied({key_of(o) for o in cli_overrides})
     lapsed = composer.missing - composer.applied

@@ -58,8 +58,13 @@ def split_rows(n: int, val_fraction: float, rng: np.random.Generator):
     """A seeded random split of n rows into train and validation index arrays."""
     if not 0 < val_fraction < 1:
         raise ValueError(f"task.val_fraction={val_fraction} is not allowed: it must be in (0, 1)")
-    order = rng.permutation(n)
     n_val = max(1, int(round(n * val_fraction)))
+    if n_val >= n:
+        raise ValueError(
+            f"task.n={n} is not allowed: with val_fraction={val_fraction} it leaves no training "
+            "rows; it must be larger"
+        )
+    order = rng.permutation(n)
     return order[n_val:], order[:n_val]
 
 

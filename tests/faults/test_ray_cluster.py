@@ -1,0 +1,62 @@
+"""A two-node Ray cluster on this machine (1 CPU each): trials on both nodes, a node lost."""
+
+import csv
+
+import pytest
+from mlflow import MlflowClient
+from ray.cluster_utils import Cluster
+from support import SweepProcess, assert_exactly_once, parents, run_script, sqlite_uri
+
+GRID = [
+    "sweep=quadratic",
+    "optimizer.lr=0.005,0.01,0.02,0.03",
+    "optimizer.momentum=0,0.5,0.9",
+    "trainer.steps=300",
+    "sweep.trials_per_task=1",
+]
+
+
+@pytest.fixture
+def cluster():
+    """Two nodes on loopback; tests/conftest.py makes Ray (and the sweep) use 127.0.0.1."""
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    worker = cluster.add_node(num_cpus=1)
+    cluster.wait_for_nodes()
+    yield cluster, worker
+    cluster.shutdown()
+
+
+def test_trials_run_on_both_nodes_and_each_records_its_node(tmp_path, cluster):
+    cluster, worker = cluster
+    run_script(
+        "sweep.py",
+        *GRID,
+        f"ray.address={cluster.address}",
+        f"tracking.uri={sqlite_uri(tmp_path)}",
+        cwd=tmp_path,
+        check=True,
+    )
+    client = MlflowClient(sqlite_uri(tmp_path))
+    [parent] = parents(client)
+    runs = assert_exactly_once(client, parent.info.run_id, grid_size=12)
+    nodes = {run.data.tags["node"] for run in runs}
+    assert nodes == {cluster.head_node.node_id, worker.node_id}
+    path = client.download_artifacts(parent.info.run_id, "results.csv", str(tmp_path))
+    with open(path) as handle:
+        assert {row["node"] for row in csv.DictReader(handle)} == nodes
+
+
+def test_a_node_removed_mid_sweep_loses_nothing_and_doubles_nothing(tmp_path, cluster):
+    cluster, worker = cluster
+    slow = [*GRID[:-2], "trainer.steps=3000", "sweep.trials_per_task=1"]
+    sweep = SweepProcess(
+        [*slow, f"ray.address={cluster.address}", f"tracking.uri={sqlite_uri(tmp_path)}"],
+        cwd=tmp_path,
+    )
+    sweep.wait_for(trials=1)
+    cluster.remove_node(worker)
+    assert sweep.wait() == 0, sweep.output()
+    client = MlflowClient(sqlite_uri(tmp_path))
+    [parent] = parents(client)
+    assert_exactly_once(client, parent.info.run_id, grid_size=12)
+    assert client.get_run(parent.info.run_id).info.status == "FINISHED"

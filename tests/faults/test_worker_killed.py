@@ -1,0 +1,44 @@
+"""A Ray worker killed with SIGKILL in the middle of a trial: retried, logged exactly once."""
+
+import os
+import signal
+import subprocess
+import time
+
+from mlflow import MlflowClient
+from support import SweepProcess, assert_exactly_once, parents, sqlite_uri
+
+
+def busy_workers() -> list[int]:
+    """Ray titles a worker process `ray::run_trials` while it runs that task."""
+    listing = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
+    return [
+        int(line.split()[0])
+        for line in listing.splitlines()
+        if "ray::run_trials" in line and "IDLE" not in line
+    ]
+
+
+def test_worker_killed_mid_trial_is_retried_and_logged_exactly_once(tmp_path):
+    grid = [
+        "task=digits_mlp",
+        "optimizer=momentum",
+        "optimizer.lr=0.01,0.1",
+        "optimizer.momentum=0,0.5,0.9",
+        "trainer.steps=800",
+        "sweep.trials_per_task=1",
+        "ray.num_cpus=2",
+        f"tracking.uri={sqlite_uri(tmp_path)}",
+    ]
+    sweep = SweepProcess(grid, cwd=tmp_path)
+    deadline = time.monotonic() + 180
+    while not (victims := busy_workers()):
+        assert sweep.process.poll() is None and time.monotonic() < deadline, sweep.output()
+        time.sleep(0.05)
+    time.sleep(0.3)  # into the trial, past its setup
+    os.kill(victims[0], signal.SIGKILL)
+    assert sweep.wait() == 0, sweep.output()
+    client = MlflowClient(sqlite_uri(tmp_path))
+    [parent] = parents(client)
+    assert_exactly_once(client, parent.info.run_id, grid_size=6)
+    assert client.get_run(parent.info.run_id).data.metrics["failed"] == 0
