@@ -10,6 +10,7 @@ import statistics
 import time
 
 import numpy as np
+from bench_sweep import add_load_args, add_sweep_args, bench_load, bench_sweep
 
 import autodiff
 from autodiff import nn
@@ -194,6 +195,8 @@ def bench_autodiff(args):
 
 COMMANDS = {
     "autodiff": (add_autodiff_args, bench_autodiff),
+    "sweep": (add_sweep_args, bench_sweep),
+    "load": (add_load_args, bench_load),
 }
 
 

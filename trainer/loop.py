@@ -11,11 +11,14 @@ from trainer.result import CONVERGED, DIVERGED, FAILED, Result
 from trainer.tasks.base import Surface2D
 
 
-def train(config: dict) -> Result:
-    """Train under `config` (keys optimizer, task, trainer); a diverged run is a result too."""
+def train(config: dict, on_step=None) -> Result:
+    """Train under `config` (keys optimizer, task, trainer); a diverged run is a result too.
+
+    `on_step(step, loss)`, if given, is called after every step (a benchmark reports through it).
+    """
     started = time.perf_counter()
     with np.errstate(all="ignore"):
-        result = _train(config)
+        result = _train(config, on_step)
     result.wall_time = time.perf_counter() - started
     return result
 
@@ -35,7 +38,7 @@ def train_or_fail(config: dict) -> Result:
         )
 
 
-def _train(config: dict) -> Result:
+def _train(config: dict, on_step) -> Result:
     settings = config["trainer"]
     steps, eval_every = settings["steps"], settings["eval_every"]
     rng = np.random.default_rng(settings["seed"])
@@ -70,6 +73,8 @@ def _train(config: dict) -> Result:
             break
         losses[step] = loss
         steps_run = step + 1
+        if on_step is not None:
+            on_step(step, loss)
         if is_2d:
             trajectory.append(task.point.data.copy())
         if (step + 1) % eval_every == 0 or step + 1 == steps:

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import requests
+from mlflow.entities import Metric
 from mlflow.exceptions import MlflowException
 from tqdm import tqdm
 
@@ -54,6 +55,7 @@ class SweepStore:
         self.parent_id = self._parent(sweep_name)
         self.spool = Spool(spool_path(uri, grid.sweep_id))
         self.down: Exception | None = None
+        self.logging_seconds = 0.0
         self.finished = {}
         for run in self._children():
             trial_id = run.data.tags.get("trial_id")
@@ -102,6 +104,7 @@ class SweepStore:
     def log(self, result: Result, name: str) -> bool:
         """Log one trial as a child run, or keep it in the spool when the store is unreachable."""
         if self.down is None:
+            started = time.perf_counter()
             try:
                 log_result(
                     self.client,
@@ -113,6 +116,8 @@ class SweepStore:
                 return True
             except STORE_ERRORS as error:
                 self.down = error
+            finally:
+                self.logging_seconds += time.perf_counter() - started
         self.spool.append(result)
         return False
 
@@ -126,9 +131,12 @@ class SweepStore:
         return rows
 
     def finish(self, rows: list[Row], elapsed: float, cpus: int) -> None:
-        metrics = counts(rows)
-        for key, value in metrics.items():
-            self.client.log_metric(self.parent_id, key, float(value))
+        """The parent's summary: counts, this invocation's wall and logging time, figures."""
+        now = int(time.time() * 1000)
+        metrics = {**counts(rows), "wall_time_s": elapsed, "logging_s": self.logging_seconds}
+        self.client.log_batch(
+            self.parent_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()]
+        )
         configs = {t.trial_id: t.config for t in self.grid.trials}
         log_files(
             self.client,
@@ -208,6 +216,7 @@ def run_sweep(grid: Grid, session: dict, uri: str) -> int:
     elapsed = time.perf_counter() - started
     store.finish(rows, elapsed, cpus)
     print(table(rows, elapsed, cpus))
+    print(f"logging to MLflow took {store.logging_seconds:.1f} s of the {elapsed:.1f} s")
     print(f"parent run {store.parent_id}; open the dashboard with:")
     print(f"  mlflow ui --backend-store-uri {uri}" if uri.startswith("sqlite") else f"  {uri}")
     return 0
