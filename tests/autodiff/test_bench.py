@@ -7,20 +7,23 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "scripts" / "bench.py"
 
 
-def load_bench():
+@pytest.fixture
+def bench(monkeypatch):
+    """scripts/bench.py as a module; its sibling modules import as they do when it runs."""
+    monkeypatch.syspath_prepend(str(BENCH.parent))
     spec = importlib.util.spec_from_file_location("bench_under_test", BENCH)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def test_engine_and_hand_written_steps_agree():
-    bench = load_bench()
+def test_engine_and_hand_written_steps_agree(bench):
     engine, engine_params = bench._make_side("engine", 16, [8, 12, 5])
     hand, hand_params = bench._make_side("hand", 16, [8, 12, 5])
     for a, b in zip(engine_params, hand_params, strict=True):
@@ -33,9 +36,10 @@ def test_engine_and_hand_written_steps_agree():
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
 
 
-def test_cli_prints_both_cases():
+@pytest.mark.parametrize("extra", [[], ["--keep-heap"]], ids=["as_is", "keep_heap"])
+def test_cli_prints_both_cases(extra):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    args = ["autodiff", "--blocks", "2", "--steps", "3", "--warmup", "1"]
+    args = ["autodiff", "--blocks", "2", "--steps", "3", "--warmup", "1", *extra]
     done = subprocess.run(
         [sys.executable, str(BENCH), *args], env=env, capture_output=True, text=True, timeout=120
     )
