@@ -12,7 +12,8 @@ _ndarray = np.ndarray
 _float64 = np.dtype(np.float64)
 _new = object.__new__
 # Creation order is a topological order (an op's inputs exist before its output), so
-# backward sorts the graph by this counter instead of walking it depth first.
+# backward collects the graph with a plain stack walk and sorts it by this counter: no
+# recursion, no post-order bookkeeping.
 _ids = itertools.count()
 _by_creation = attrgetter("_id")
 _grad_enabled = True
@@ -98,8 +99,9 @@ class Tensor:
 
     `Tensor(data, requires_grad=False, name=None)`: lists, scalars and other dtypes are
     converted to float64; a float64 ndarray is wrapped without a copy (the Tensor shares its
-    memory). `.grad` is None until `backward()` reaches the tensor, then an array of
-    `.data`'s shape; leaf gradients accumulate across `backward()` calls until reset to None.
+    memory). `.grad` is None until `backward()` reaches the tensor, then the gradient, of
+    `.data`'s shape; a leaf's is an ndarray of its own, which accumulates across `backward()`
+    calls until reset to None. Intermediate gradients are kept too (see `to_dot`).
     Tensor methods (`exp`, `sum`, `reshape`, indexing, ...) are the functions of
     `autodiff.ops`, bound there.
     """

@@ -49,12 +49,14 @@ def test_indexing_with_repeated_integers_scatter_adds():
         np.array([2, 0, 2]),
         (Ellipsis, -1),
         rand(3, 4) > 0,
+        Tensor([2.0, 0.0]),
     ],
-    ids=["slices", "int", "int_pair", "int_arrays", "repeated_rows", "ellipsis", "mask"],
+    ids=["slices", "int", "int_pair", "int_arrays", "repeated_rows", "ellipsis", "mask", "tensor"],
 )
 def test_indexing_gradients(index):
     x = rand(3, 4)
-    np.testing.assert_allclose(Tensor(x)[index].data, x[index])
+    plain = index.data.astype(int) if isinstance(index, Tensor) else index
+    np.testing.assert_allclose(Tensor(x)[index].data, x[plain])
     assert gradcheck(lambda t: t[index], x).ok()
 
 
