@@ -12,7 +12,7 @@ from mlflow.entities import Metric, Param
 from trainer.preflight import sqlite_path
 from trainer.result import FAILED, Result
 
-# MLflow's log_batch accepts at most 1000 metrics, 100 params and 100 tags per call.
+# MLflow's log_batch takes at most 1000 metrics, 100 params and 100 tags, 1000 items in all.
 METRICS_PER_CALL = 1000
 PARAMS_PER_CALL = 100
 SHORT_NAMES = {"momentum": "m", "trainer.seed": "seed"}
@@ -121,15 +121,22 @@ def log_result(
     tags = {**result_tags(result), **(extra_tags or {})}
     run = client.create_run(experiment_id, run_name=name, tags=tags)
     run_id = run.info.run_id
-    params = [Param(k, v) for k, v in flatten(result.config).items()]
-    for start in range(0, len(params), PARAMS_PER_CALL):
-        client.log_batch(run_id, params=params[start : start + PARAMS_PER_CALL])
-    metrics = result_metrics(result)
-    for start in range(0, len(metrics), METRICS_PER_CALL):
-        client.log_batch(run_id, metrics=metrics[start : start + METRICS_PER_CALL])
+    for params, metrics in batches(flatten(result.config), result_metrics(result)):
+        client.log_batch(run_id, metrics=metrics, params=params)
     log_files(client, run_id, result_files(result))
     client.set_terminated(run_id, "FAILED" if result.outcome == FAILED else "FINISHED")
     return run_id
+
+
+def batches(params: dict[str, str], metrics: list[Metric]):
+    """(params, metrics) chunks within log_batch's limits: params ride along with the first
+    metrics, so a short run takes a single call."""
+    params = [Param(k, v) for k, v in params.items()]
+    while params or metrics:
+        some_params, params = params[:PARAMS_PER_CALL], params[PARAMS_PER_CALL:]
+        room = METRICS_PER_CALL - len(some_params)
+        some_metrics, metrics = metrics[:room], metrics[room:]
+        yield some_params, some_metrics
 
 
 def result_files(result: Result) -> dict[str, bytes]:
