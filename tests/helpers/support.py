@@ -151,9 +151,11 @@ class SweepProcess:
         return self.process.wait(timeout=timeout)
 
 
-def assert_exactly_once(client: MlflowClient, parent_id: str, grid_size: int) -> list:
+def assert_exactly_once(
+    client: MlflowClient, parent_id: str, grid_size: int, experiment: str = "gradsweep"
+) -> list:
     """Every grid point has exactly one FINISHED child, and no step of its curve twice."""
-    runs = children(client, parent_id)
+    runs = children(client, parent_id, experiment)
     trial_ids = [r.data.tags["trial_id"] for r in runs]
     assert len(runs) == grid_size and len(set(trial_ids)) == grid_size
     for run in runs:

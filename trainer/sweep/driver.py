@@ -3,6 +3,7 @@
 import os
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import requests
@@ -154,7 +155,14 @@ class SweepStore:
 def run_sweep(grid: Grid, session: dict, uri: str) -> int:
     started = time.perf_counter()
     sweep_cfg, ray_cfg = session["sweep"], session["ray"]
-    store = SweepStore(uri, session["tracking"]["experiment"], grid, sweep_cfg["name"])
+    # Starting Ray and opening the store (a new sqlite store runs its migrations) each take
+    # seconds: do both at once.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        opening = pool.submit(
+            SweepStore, uri, session["tracking"]["experiment"], grid, sweep_cfg["name"]
+        )
+        cpus = connect(ray_cfg["address"], ray_cfg["num_cpus"])
+        store = opening.result()
     names = {t.trial_id: run_name(t.config, grid.axes) for t in grid.trials}
 
     rows: list[Row] = []
@@ -168,7 +176,6 @@ def run_sweep(grid: Grid, session: dict, uri: str) -> int:
 
     done = set(store.finished) | {row.trial_id for row in rows}
     todo = [t for t in grid.trials if t.trial_id not in done]
-    cpus = connect(ray_cfg["address"], ray_cfg["num_cpus"])
     print(
         f"sweep {sweep_cfg['name']}: {len(grid.trials)} trials, {len(done)} already "
         f"done, {len(todo)} to run on {cpus} CPUs; tracking {uri}"
