@@ -54,6 +54,23 @@ class Surface2D(Task):
         raise NotImplementedError
 
 
+class LinearModel(Task):
+    """A linear model x @ w + b, fitted on a seeded train/validation split of (x, y)."""
+
+    def use_data(self, x, y, val_fraction: float, data_rng, seed: int) -> None:
+        train, val = split_rows(len(x), val_fraction, data_rng)
+        self.x, self.y = x[train], y[train]
+        self.x_val, self.y_val = x[val], y[val]
+        self.n_train = len(train)
+        init_rng = np.random.default_rng(seed)
+        self.w = Tensor(0.01 * init_rng.standard_normal(x.shape[1]), requires_grad=True)
+        self.b = Tensor(np.zeros(()), requires_grad=True)
+        self.params = [self.w, self.b]
+
+    def linear(self, x: np.ndarray) -> Tensor:
+        return Tensor(x) @ self.w + self.b
+
+
 def split_rows(n: int, val_fraction: float, rng: np.random.Generator):
     """A seeded random split of n rows into train and validation index arrays."""
     if not 0 < val_fraction < 1:

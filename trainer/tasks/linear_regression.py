@@ -4,10 +4,10 @@ import numpy as np
 
 import autodiff
 from autodiff import Tensor
-from trainer.tasks.base import Task, require_positive, split_rows
+from trainer.tasks.base import LinearModel, require_positive
 
 
-class LinearRegression(Task):
+class LinearRegression(LinearModel):
     name = "linear_regression"
 
     def __init__(self, n=1000, d=10, noise=0.1, val_fraction=0.2, data_seed=0, seed=0):
@@ -18,21 +18,11 @@ class LinearRegression(Task):
         x = data_rng.standard_normal((n, d))
         true_w = data_rng.standard_normal(d)
         y = x @ true_w + 1.0 + noise * data_rng.standard_normal(n)
-        train, val = split_rows(n, val_fraction, data_rng)
-        self.x, self.y = x[train], y[train]
-        self.x_val, self.y_val = x[val], y[val]
-        self.n_train = len(train)
-        init_rng = np.random.default_rng(seed)
-        self.w = Tensor(0.01 * init_rng.standard_normal(d), requires_grad=True)
-        self.b = Tensor(np.zeros(()), requires_grad=True)
-        self.params = [self.w, self.b]
-
-    def predict(self, x: np.ndarray) -> Tensor:
-        return Tensor(x) @ self.w + self.b
+        self.use_data(x, y, val_fraction, data_rng, seed)
 
     def loss(self, batch) -> Tensor:
-        return autodiff.mse(self.predict(self.x[batch]), self.y[batch])
+        return autodiff.mse(self.linear(self.x[batch]), self.y[batch])
 
     def evaluate(self) -> dict[str, float]:
         with autodiff.no_grad():
-            return {"val_loss": autodiff.mse(self.predict(self.x_val), self.y_val).item()}
+            return {"val_loss": autodiff.mse(self.linear(self.x_val), self.y_val).item()}
