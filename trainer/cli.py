@@ -29,4 +29,8 @@ def run(main: Callable[[list[str]], int | None], usage: str) -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly, as command-line tools do.
+        sys.stderr.close()
+        sys.exit(0)
     sys.exit(code or 0)
