@@ -6,15 +6,14 @@ from support import REPO, children, parents, run_script, sqlite_uri
 TESTS = str(REPO / "tests" / "helpers")
 
 
-def test_custom_optimizer_runs_in_a_sweep_and_a_raising_trial_is_recorded_failed(tmp_path):
-    lrs = [0.01, 0.03, 0.1, 0.3]
+def sweep_with(tmp_path, optimizer: str, *overrides: str):
+    """A quadratic sweep with one of tests/helpers/custom_optimizers.py; its output and parent."""
     done = run_script(
         "sweep.py",
         "task=quadratic",
         "optimizer=sgd",
-        "optimizer._target_=custom_optimizers.BrokenSGD",
-        "optimizer.lr=" + ",".join(map(str, lrs)),
-        "trainer.steps=100",
+        f"optimizer._target_=custom_optimizers.{optimizer}",
+        *overrides,
         "ray.num_cpus=2",
         f"tracking.uri={sqlite_uri(tmp_path)}",
         cwd=tmp_path,
@@ -23,6 +22,14 @@ def test_custom_optimizer_runs_in_a_sweep_and_a_raising_trial_is_recorded_failed
     )
     client = MlflowClient(sqlite_uri(tmp_path))
     [parent] = parents(client)
+    return done, client, parent
+
+
+def test_custom_optimizer_runs_in_a_sweep_and_a_raising_trial_is_recorded_failed(tmp_path):
+    lrs = [0.01, 0.03, 0.1, 0.3]
+    done, client, parent = sweep_with(
+        tmp_path, "BrokenSGD", "optimizer.lr=" + ",".join(map(str, lrs)), "trainer.steps=100"
+    )
     runs = {float(r.data.params["optimizer.lr"]): r for r in children(client, parent.info.run_id)}
     assert sorted(runs) == lrs
     for lr, run in runs.items():
@@ -40,21 +47,9 @@ def test_custom_optimizer_runs_in_a_sweep_and_a_raising_trial_is_recorded_failed
 
 
 def test_sign_sgd_defined_outside_the_package_trains(tmp_path):
-    run_script(
-        "sweep.py",
-        "task=quadratic",
-        "optimizer=sgd",
-        "optimizer._target_=custom_optimizers.SignSGD",
-        "optimizer.lr=0.01,0.001",
-        "trainer.steps=300",
-        "ray.num_cpus=2",
-        f"tracking.uri={sqlite_uri(tmp_path)}",
-        cwd=tmp_path,
-        env={"PYTHONPATH": TESTS},
-        check=True,
+    _, client, parent = sweep_with(
+        tmp_path, "SignSGD", "optimizer.lr=0.01,0.001", "trainer.steps=300"
     )
-    client = MlflowClient(sqlite_uri(tmp_path))
-    [parent] = parents(client)
     runs = children(client, parent.info.run_id)
     assert len(runs) == 2
     for run in runs:

@@ -3,7 +3,6 @@
 import os
 import signal
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import requests
@@ -122,6 +121,17 @@ class SweepStore:
         self.spool.append(result)
         return False
 
+    def replay_spool(self, names: dict[str, str]) -> tuple[list[Row], int]:
+        """Log what an earlier invocation had to spool; the rows, and how many are still spooled."""
+        rows, spooled = [], 0
+        for result in self.spool.load():
+            if result.trial_id in names and result.trial_id not in self.finished:
+                spooled += not self.log(result, names[result.trial_id])
+                rows.append(Row.from_result(result, names[result.trial_id]))
+        if self.down is None:
+            self.spool.clear()
+        return rows, spooled
+
     def earlier_rows(self) -> list[Row]:
         """Trials finished by an earlier invocation, with their curves read back."""
         rows = []
@@ -155,24 +165,10 @@ class SweepStore:
 def run_sweep(grid: Grid, session: dict, uri: str) -> int:
     started = time.perf_counter()
     sweep_cfg, ray_cfg = session["sweep"], session["ray"]
-    # Starting Ray and opening the store (a new sqlite store runs its migrations) each take
-    # seconds: do both at once.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        opening = pool.submit(
-            SweepStore, uri, session["tracking"]["experiment"], grid, sweep_cfg["name"]
-        )
-        cpus = connect(ray_cfg["address"], ray_cfg["num_cpus"])
-        store = opening.result()
+    store = SweepStore(uri, session["tracking"]["experiment"], grid, sweep_cfg["name"])
     names = {t.trial_id: run_name(t.config, grid.axes) for t in grid.trials}
-
-    rows: list[Row] = []
-    spooled = 0
-    for result in store.spool.load():
-        if result.trial_id in names and result.trial_id not in store.finished:
-            spooled += not store.log(result, names[result.trial_id])
-            rows.append(Row.from_result(result, names[result.trial_id]))
-    if store.down is None:
-        store.spool.clear()
+    rows, spooled = store.replay_spool(names)
+    cpus = connect(ray_cfg["address"], ray_cfg["num_cpus"])
 
     done = set(store.finished) | {row.trial_id for row in rows}
     todo = [t for t in grid.trials if t.trial_id not in done]
