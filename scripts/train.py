@@ -4,6 +4,7 @@ from trainer import cli
 from trainer.build import build_task
 from trainer.config import TrialChecker, compose_config, hydra_context, to_plain, trial_id
 from trainer.loop import train_or_fail
+from trainer.naming import run_name
 from trainer.plots import render_run_plots
 from trainer.preflight import check_tracking
 from trainer.result import FAILED
@@ -30,7 +31,7 @@ def main(overrides: list[str]) -> int:
     result.plots = render_run_plots(result, task)
     print(summary(result))
     if uri is not None:
-        from trainer.tracking import log_result, open_store, run_name  # MLflow loads only now
+        from trainer.tracking import log_result, open_store  # MLflow loads only now
 
         client, experiment_id = open_store(uri, tracking["experiment"])
         run_id = log_result(client, experiment_id, result, run_name(config))

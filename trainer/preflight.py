@@ -46,6 +46,8 @@ def check_store(uri: str, timeout: float = 3.0) -> None:
     path = sqlite_path(uri)
     if path is not None:
         directory = path.parent
+        if path.is_dir():
+            raise ConfigError(f"tracking.uri={uri} is not a database file: {path} is a directory")
         if path.exists() and not os.access(path, os.W_OK):
             raise ConfigError(f"tracking.uri={uri} is not writable: {path} is read-only")
         if not directory.is_dir() or not os.access(directory, os.W_OK):

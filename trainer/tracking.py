@@ -9,13 +9,13 @@ import yaml
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param
 
+from trainer.naming import flatten
 from trainer.preflight import sqlite_path
 from trainer.result import FAILED, Result
 
 # MLflow's log_batch takes at most 1000 metrics, 100 params and 100 tags, 1000 items in all.
 METRICS_PER_CALL = 1000
 PARAMS_PER_CALL = 100
-SHORT_NAMES = {"momentum": "m", "trainer.seed": "seed"}
 
 
 def open_store(uri: str, experiment: str) -> tuple[MlflowClient, str]:
@@ -27,43 +27,6 @@ def open_store(uri: str, experiment: str) -> tuple[MlflowClient, str]:
     path = sqlite_path(uri)
     location = (path.parent / "mlartifacts").as_uri() if path is not None else None
     return client, client.create_experiment(experiment, artifact_location=location)
-
-
-def flatten(config: dict, prefix: str = "") -> dict[str, str]:
-    """{'optimizer': {'lr': 0.1}} -> {'optimizer.lr': '0.1'}: the run's params."""
-    flat = {}
-    for key, value in config.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{name}."))
-        else:
-            flat[name] = str(value)
-    return flat
-
-
-def run_name(config: dict, keys=None) -> str:
-    """A readable label such as `momentum lr=0.1 m=0.9`, from the given (or optimizer's) keys."""
-    optimizer = config["optimizer"]
-    if keys is None:
-        keys = [
-            f"optimizer.{k}"
-            for k, v in optimizer.items()
-            if k not in ("_target_", "_partial_", "name") and isinstance(v, (int, float))
-        ]
-    flat = flatten(config)
-    parts = [optimizer.get("name", optimizer["_target_"])]
-    for key in keys:
-        if key in flat and key not in ("optimizer", "optimizer.name"):
-            short = SHORT_NAMES.get(key, SHORT_NAMES.get(key.split(".")[-1], key.split(".")[-1]))
-            parts.append(f"{short}={_compact(flat[key])}")
-    return " ".join(parts)
-
-
-def _compact(text: str) -> str:
-    try:
-        return f"{float(text):g}"
-    except ValueError:
-        return text
 
 
 def result_metrics(result: Result) -> list[Metric]:

@@ -27,6 +27,7 @@ CASES = [
     (["trainer.patience=3"], "trainer.patience"),
     (["optimizer.momentum=0.5,0.9,0.5"], "optimizer.momentum"),
     (["tracking.uri=sqlite:///{store}/not-a-dir/mlflow.db"], "tracking.uri="),
+    (["tracking.uri=sqlite:///{store}"], "is a directory"),
     (["tracking.uri=file:///tmp/mlruns"], "tracking.uri=file:///tmp/mlruns"),
     ([f"tracking.uri=http://127.0.0.1:{CLOSED}"], f"tracking.uri=http://127.0.0.1:{CLOSED}"),
     ([f"ray.address=127.0.0.1:{CLOSED}"], f"ray.address=127.0.0.1:{CLOSED}"),

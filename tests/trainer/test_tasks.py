@@ -1,5 +1,9 @@
 """Each task trains to a stated bar; the quadratic's curvature facts match its Hessian."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression as ReferenceLogistic
@@ -7,7 +11,10 @@ from sklearn.metrics import log_loss
 
 from trainer.build import build_task
 from trainer.loop import train
+from trainer.tasks.digits_mlp import DigitsMLP
 from trainer.tasks.quadratic import Quadratic
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def numeric_hessian(task, point: np.ndarray, h: float = 1e-3) -> np.ndarray:
@@ -162,3 +169,23 @@ def test_logistic_regression_with_sgd_matches_a_reference_fit(compose):
     assert result.outcome == "converged"
     assert result.final["final_val_accuracy"] >= reference_accuracy - 0.02
     assert result.final["final_val_loss"] <= 1.05 * reference_loss
+
+
+@pytest.mark.parametrize("val_fraction", [0.05, 0.2, 0.33, 0.5, 0.9])
+def test_digits_training_rows_are_known_before_the_data_loads(val_fraction):
+    task = DigitsMLP(val_fraction=val_fraction)
+    x, y, x_val, y_val = task.data()
+    assert task.n_train == len(x) == len(y)
+    assert len(x) + len(x_val) == len(y) + len(y_val) == 1797
+
+
+def test_building_the_digits_task_leaves_scikit_learn_unimported():
+    """A sweep's driver checks batch sizes against the task without paying for the import."""
+    code = (
+        "import sys; from trainer.tasks.digits_mlp import DigitsMLP; DigitsMLP(); "
+        "print('sklearn' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.strip() == "False"

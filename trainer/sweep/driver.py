@@ -1,30 +1,18 @@
 """The sweep driver: resume from MLflow, run the rest on Ray, log each trial exactly once."""
 
-import os
 import signal
 import time
+from collections.abc import Callable
 
-import numpy as np
-import requests
-from mlflow.entities import Metric
-from mlflow.exceptions import MlflowException
+import ray
 from tqdm import tqdm
 
-from trainer.result import DIVERGED, FAILED, Result
-from trainer.sweep.figures import heatmap_png, loss_curves_png
+from trainer.naming import run_name
+from trainer.result import DIVERGED, FAILED
 from trainer.sweep.grid import Grid
 from trainer.sweep.runner import RayTrials, connect
 from trainer.sweep.spool import Spool, spool_path
-from trainer.sweep.summary import Row, counts, results_csv, table
-from trainer.tracking import log_files, log_result, open_store, run_name
-
-STORE_ERRORS = (MlflowException, requests.exceptions.RequestException, OSError)
-# Fail over to the spool within seconds, not MLflow's default minutes of retries.
-HTTP_DEFAULTS = {
-    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
-    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
-}
+from trainer.sweep.summary import Row, table
 
 
 class Interrupt:
@@ -44,140 +32,42 @@ class Interrupt:
         signal.signal(signal.SIGINT, self.previous)
 
 
-class SweepStore:
-    """The parent run and its children in MLflow; the only writer to the tracking store."""
-
-    def __init__(self, uri: str, experiment: str, grid: Grid, sweep_name: str):
-        for name, value in HTTP_DEFAULTS.items():
-            os.environ.setdefault(name, value)
-        self.uri, self.grid = uri, grid
-        self.client, self.experiment_id = open_store(uri, experiment)
-        self.parent_id = self._parent(sweep_name)
-        self.spool = Spool(spool_path(uri, grid.sweep_id))
-        self.down: Exception | None = None
-        self.logging_seconds = 0.0
-        self.finished = {}
-        for run in self._children():
-            trial_id = run.data.tags.get("trial_id")
-            if run.info.status == "FINISHED" and trial_id not in self.finished:
-                self.finished[trial_id] = run
-            else:
-                # Cut short by a crash, a kill or a lost server, or failed: it will be redone.
-                self.client.delete_run(run.info.run_id)
-
-    def _parent(self, sweep_name: str) -> str:
-        found = self.client.search_runs(
-            [self.experiment_id],
-            filter_string=f"tags.sweep_id = '{self.grid.sweep_id}'",
-            max_results=1,
-        )
-        if found:
-            run_id = found[0].info.run_id
-            self.client.update_run(run_id, status="RUNNING")
-            return run_id
-        run = self.client.create_run(
-            self.experiment_id,
-            run_name=f"sweep {sweep_name}",
-            tags={"sweep_id": self.grid.sweep_id, "sweep.name": sweep_name},
-        )
-        params = {"sweep.name": sweep_name, "grid_size": str(len(self.grid.trials))}
-        params.update({f"axis.{k}": ",".join(v) for k, v in self.grid.axes.items()})
-        params.update({f"fixed.{k}": v for k, v in self.grid.fixed.items()})
-        for key, value in params.items():
-            self.client.log_param(run.info.run_id, key, value[:6000])
-        return run.info.run_id
-
-    def _children(self) -> list:
-        runs, token = [], None
-        while True:
-            page = self.client.search_runs(
-                [self.experiment_id],
-                filter_string=f"tags.`mlflow.parentRunId` = '{self.parent_id}'",
-                max_results=1000,
-                page_token=token,
-            )
-            runs.extend(page)
-            token = page.token
-            if not token:
-                return runs
-
-    def log(self, result: Result, name: str) -> bool:
-        """Log one trial as a child run, or keep it in the spool when the store is unreachable."""
-        if self.down is None:
-            started = time.perf_counter()
-            try:
-                log_result(
-                    self.client,
-                    self.experiment_id,
-                    result,
-                    name,
-                    {"mlflow.parentRunId": self.parent_id},
-                )
-                return True
-            except STORE_ERRORS as error:
-                self.down = error
-            finally:
-                self.logging_seconds += time.perf_counter() - started
-        self.spool.append(result)
-        return False
-
-    def replay_spool(self, names: dict[str, str]) -> tuple[list[Row], int]:
-        """Log what an earlier invocation had to spool; the rows, and how many are still spooled."""
-        rows, spooled = [], 0
-        for result in self.spool.load():
-            if result.trial_id in names and result.trial_id not in self.finished:
-                spooled += not self.log(result, names[result.trial_id])
-                rows.append(Row.from_result(result, names[result.trial_id]))
-        if self.down is None:
-            self.spool.clear()
-        return rows, spooled
-
-    def earlier_rows(self) -> list[Row]:
-        """Trials finished by an earlier invocation, with their curves read back."""
-        rows = []
-        for run in self.finished.values():
-            history = self.client.get_metric_history(run.info.run_id, "train_loss")
-            curve = np.array([m.value for m in sorted(history, key=lambda m: m.step)])
-            rows.append(Row.from_run(run, curve))
-        return rows
-
-    def finish(self, rows: list[Row], elapsed: float, cpus: int) -> None:
-        """The parent's summary: counts, this invocation's wall and logging time, figures."""
-        now = int(time.time() * 1000)
-        metrics = {**counts(rows), "wall_time_s": elapsed, "logging_s": self.logging_seconds}
-        self.client.log_batch(
-            self.parent_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()]
-        )
-        configs = {t.trial_id: t.config for t in self.grid.trials}
-        log_files(
-            self.client,
-            self.parent_id,
-            {
-                "results.csv": results_csv(rows).encode(),
-                "heatmap.png": heatmap_png(rows, self.grid.axes, configs),
-                "loss_curves.png": loss_curves_png(rows),
-                "summary.txt": table(rows, elapsed, cpus).encode(),
-            },
-        )
-        self.client.set_terminated(self.parent_id, "FINISHED")
+def run_sweep(
+    grid: Grid, session: dict, uri: str, resume: Callable[[], set[str] | None], started: float
+) -> int:
+    """Start Ray (or attach), run the sweep, stop Ray; `resume` is resume_in_background's."""
+    ray_cfg = session["ray"]
+    cpus = connect(ray_cfg["address"], ray_cfg["num_cpus"])
+    try:
+        return sweep(grid, session, uri, cpus, resume(), started)
+    finally:
+        ray.shutdown()
 
 
-def run_sweep(grid: Grid, session: dict, uri: str) -> int:
-    started = time.perf_counter()
-    sweep_cfg, ray_cfg = session["sweep"], session["ray"]
-    store = SweepStore(uri, session["tracking"]["experiment"], grid, sweep_cfg["name"])
+def sweep(
+    grid: Grid, session: dict, uri: str, cpus: int, finished: set[str] | None, started: float
+) -> int:
+    """Submit what is left to Ray, log results as they come, and write the parent's summary."""
+    sweep_cfg, experiment = session["sweep"], session["tracking"]["experiment"]
+    store = None
+    if finished is None:
+        store = open_store(uri, experiment, grid, sweep_cfg["name"])
+        finished = set(store.finished)
+    spooled_ids = {result.trial_id for result in Spool(spool_path(uri, grid.sweep_id)).load()}
+    done = finished | spooled_ids
+    todo = [t for t in grid.trials if t.trial_id not in done]
+    # Submit first: the workers start while the driver opens its own MLflow client.
+    runner = RayTrials(todo, cpus, sweep_cfg["trials_per_task"])
+    if store is None:
+        store = open_store(uri, experiment, grid, sweep_cfg["name"])
     names = {t.trial_id: run_name(t.config, grid.axes) for t in grid.trials}
     rows, spooled = store.replay_spool(names)
-    cpus = connect(ray_cfg["address"], ray_cfg["num_cpus"])
 
-    done = set(store.finished) | {row.trial_id for row in rows}
-    todo = [t for t in grid.trials if t.trial_id not in done]
     print(
         f"sweep {sweep_cfg['name']}: {len(grid.trials)} trials, {len(done)} already "
         f"done, {len(todo)} to run on {cpus} CPUs; tracking {uri}"
     )
 
-    runner = RayTrials(todo, cpus, sweep_cfg["trials_per_task"])
     bar = tqdm(
         total=len(grid.trials),
         initial=len(grid.trials) - len(todo),
@@ -223,3 +113,9 @@ def run_sweep(grid: Grid, session: dict, uri: str) -> int:
     print(f"parent run {store.parent_id}; open the dashboard with:")
     print(f"  mlflow ui --backend-store-uri {uri}" if uri.startswith("sqlite") else f"  {uri}")
     return 0
+
+
+def open_store(uri: str, experiment: str, grid: Grid, sweep_name: str):
+    from trainer.sweep.store import SweepStore  # MLflow's import: seconds, so only when needed
+
+    return SweepStore(uri, experiment, grid, sweep_name)

@@ -62,7 +62,10 @@ def run_trial(trial: Trial, node: str) -> Result:
     result = train_or_fail(trial.config)
     result.trial_id, result.node = trial.trial_id, node
     if result.error is None:
-        task = build_task(trial.config["task"], seed=trial.config["trainer"]["seed"])
+        # Only a 2-D task's trajectory plot needs the task (its contours): build it only then.
+        task = None
+        if result.trajectory is not None:
+            task = build_task(trial.config["task"], seed=trial.config["trainer"]["seed"])
         result.plots = render_run_plots(result, task)
     return result
 

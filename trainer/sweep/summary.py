@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from trainer.naming import flatten
 from trainer.result import CONVERGED, DIVERGED, FAILED, Result
-from trainer.tracking import flatten
 
 FINAL_KEYS = ("final_train_loss", "final_val_loss", "final_val_accuracy")
 

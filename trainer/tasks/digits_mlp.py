@@ -1,8 +1,8 @@
 """An MLP on scikit-learn's bundled 8x8 digits (no download), softmax cross-entropy."""
 
+import math
+
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 import autodiff
 from autodiff import Tensor
@@ -10,6 +10,9 @@ from autodiff.nn import MLP
 from trainer.tasks.base import Task
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
+# load_digits(): 1797 images of 8x8 pixels in 10 classes. Knowing the size up front lets a sweep
+# check batch sizes against it without importing scikit-learn (seconds) in the driver.
+ROWS, PIXELS, CLASSES = 1797, 64, 10
 
 
 class DigitsMLP(Task):
@@ -26,25 +29,42 @@ class DigitsMLP(Task):
             raise ValueError(
                 f"task.val_fraction={val_fraction} is not allowed: it must be in (0, 1)"
             )
-        x, y = load_digits(return_X_y=True)
-        x_train, x_val, self.y, self.y_val = train_test_split(
-            x, y, test_size=val_fraction, stratify=y, random_state=data_seed
-        )
-        # Standardise with the training rows' statistics only; constant pixels stay at zero.
-        mean, std = x_train.mean(axis=0), x_train.std(axis=0)
-        std[std == 0] = 1.0
-        self.x = (x_train - mean) / std
-        self.x_val = (x_val - mean) / std
-        self.n_train = len(self.x)
-        self.model = MLP([x.shape[1], *hidden, 10], activation=activation, seed=seed)
+        self.val_fraction, self.data_seed = val_fraction, data_seed
+        # train_test_split's sizes: the validation part is ceil(fraction * rows).
+        self.n_train = ROWS - math.ceil(val_fraction * ROWS)
+        self.model = MLP([PIXELS, *hidden, CLASSES], activation=activation, seed=seed)
         self.params = self.model.parameters()
+        self._data = None
+
+    def data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(x, y, x_val, y_val), loaded and split on first use: a stratified seeded split,
+        inputs standardised with the training rows' statistics (constant pixels stay zero)."""
+        if self._data is None:
+            from sklearn.datasets import load_digits
+            from sklearn.model_selection import train_test_split
+
+            x, y = load_digits(return_X_y=True)
+            x_train, x_val, y_train, y_val = train_test_split(
+                x, y, test_size=self.val_fraction, stratify=y, random_state=self.data_seed
+            )
+            if x_train.shape != (self.n_train, PIXELS):
+                raise RuntimeError(
+                    f"load_digits() gave {len(x)} rows of {x.shape[1]} pixels; this task "
+                    f"expects {ROWS} of {PIXELS}"
+                )
+            mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+            std[std == 0] = 1.0
+            self._data = ((x_train - mean) / std, y_train, (x_val - mean) / std, y_val)
+        return self._data
 
     def loss(self, batch) -> Tensor:
-        return autodiff.cross_entropy(self.model(Tensor(self.x[batch])), self.y[batch])
+        x, y, _, _ = self.data()
+        return autodiff.cross_entropy(self.model(Tensor(x[batch])), y[batch])
 
     def evaluate(self) -> dict[str, float]:
+        _, _, x_val, y_val = self.data()
         with autodiff.no_grad():
-            logits = self.model(Tensor(self.x_val))
-            loss = autodiff.cross_entropy(logits, self.y_val).item()
-        accuracy = float(np.mean(np.argmax(logits.data, axis=1) == self.y_val))
+            logits = self.model(Tensor(x_val))
+            loss = autodiff.cross_entropy(logits, y_val).item()
+        accuracy = float(np.mean(np.argmax(logits.data, axis=1) == y_val))
         return {"val_loss": loss, "val_accuracy": accuracy}
