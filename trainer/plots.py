@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, NullLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 from trainer.result import Result
 
@@ -20,14 +20,16 @@ def to_png(figure: Figure, tight: bool = False) -> bytes:
         # Fixed margins: tight_layout measures every label, half the cost of a run's figure.
         figure.subplots_adjust(left=0.13, right=0.97, bottom=0.12, top=0.92)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
+    # zlib's fastest level: a tenth larger files, a tenth of a figure's time saved.
+    figure.savefig(buffer, format="png", dpi=100, pil_kwargs={"compress_level": 1})
     return buffer.getvalue()
 
 
 def log_scale(axes) -> None:
-    """A log y axis with plain-text labels and no minor ticks: mathtext labels and minor ticks
+    """A log y axis with plain-text labels, at most 5 of them, and no minor ticks: tick labels
     are most of matplotlib's cost for a small figure."""
     axes.set_yscale("log")
+    axes.yaxis.set_major_locator(LogLocator(numticks=5))
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0e}"))
     axes.yaxis.set_minor_locator(NullLocator())
 
@@ -67,6 +69,7 @@ def loss_curve_png(result: Result) -> bytes:
         )
     if positive and result.steps_run:
         log_scale(axes)
+    axes.xaxis.set_major_locator(MaxNLocator(5, integer=True))
     axes.set(xlabel="step", ylabel="loss", title=title_of(result.config))
     axes.legend(fontsize=8)
     return to_png(figure)
