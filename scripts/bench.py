@@ -10,6 +10,7 @@ import statistics
 import time
 
 import numpy as np
+from bench_logging import add_logging_args, bench_logging
 from bench_sweep import add_load_args, add_sweep_args, bench_load, bench_sweep
 
 import autodiff
@@ -197,6 +198,7 @@ COMMANDS = {
     "autodiff": (add_autodiff_args, bench_autodiff),
     "sweep": (add_sweep_args, bench_sweep),
     "load": (add_load_args, bench_load),
+    "logging": (add_logging_args, bench_logging),
 }
 
 
