@@ -1,12 +1,13 @@
 """Sweep learning rate x momentum (or any config axes) in parallel Ray workers, logged to MLflow."""
 
+import multiprocessing
 import time
 
 from trainer import cli
 from trainer.config import ConfigError, compose_config, hydra_context, to_plain
 from trainer.preflight import check_address, check_tracking, keep_local_ray_on_loopback
 from trainer.sweep.grid import expand, is_session_key, key_of, make_parser, parse
-from trainer.sweep.resume import resume_in_background
+from trainer.sweep.store_process import StoreProcess
 
 USAGE = """usage: python scripts/sweep.py [OVERRIDE ...]
 
@@ -46,12 +47,14 @@ def main(args: list[str]) -> int:
     keep_local_ray_on_loopback(session["ray"]["address"])
     started = time.perf_counter()
     # The store opens in a child process from here on, while this one imports Ray and starts it.
-    resume = resume_in_background(
-        uri, session["tracking"]["experiment"], grid, session["sweep"]["name"]
-    )
+    opening = None
+    if "fork" in multiprocessing.get_all_start_methods():
+        opening = StoreProcess(
+            uri, session["tracking"]["experiment"], grid, session["sweep"]["name"]
+        )
     from trainer.sweep.driver import run_sweep  # Ray is imported only now, once set up
 
-    return run_sweep(grid, session, uri, resume, started)
+    return run_sweep(grid, session, uri, opening, started)
 
 
 def describe(grid) -> str:

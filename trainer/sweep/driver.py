@@ -2,7 +2,6 @@
 
 import signal
 import time
-from collections.abc import Callable
 
 import ray
 from tqdm import tqdm
@@ -11,7 +10,7 @@ from trainer.naming import run_name
 from trainer.result import DIVERGED, FAILED
 from trainer.sweep.grid import Grid
 from trainer.sweep.runner import RayTrials, connect
-from trainer.sweep.spool import Spool, spool_path
+from trainer.sweep.store_process import StoreProcess
 from trainer.sweep.summary import Row, table
 
 
@@ -33,36 +32,39 @@ class Interrupt:
 
 
 def run_sweep(
-    grid: Grid, session: dict, uri: str, resume: Callable[[], set[str] | None], started: float
+    grid: Grid, session: dict, uri: str, opening: StoreProcess | None, started: float
 ) -> int:
-    """Start Ray (or attach), run the sweep, stop Ray; `resume` is resume_in_background's."""
-    ray_cfg = session["ray"]
-    cpus = connect(ray_cfg["address"], ray_cfg["num_cpus"])
+    """Start Ray (or attach), run the sweep, stop Ray. `opening` is a StoreProcess started
+    before Ray (or None where processes cannot fork): the store opens while Ray starts."""
+    ray_cfg, sweep_cfg = session["ray"], session["sweep"]
+    store = None
     try:
-        return sweep(grid, session, uri, cpus, resume(), started)
+        cpus = connect(ray_cfg["address"], ray_cfg["num_cpus"])
+        store = opening.ready() if opening is not None else None
+        if store is None:
+            store = open_in_process(uri, session["tracking"]["experiment"], grid, sweep_cfg["name"])
+        return sweep(grid, sweep_cfg, uri, cpus, store, started)
     finally:
+        for opened in (store, opening):
+            if opened is not None:
+                opened.close()
         ray.shutdown()
 
 
-def sweep(
-    grid: Grid, session: dict, uri: str, cpus: int, finished: set[str] | None, started: float
-) -> int:
+def open_in_process(uri: str, experiment: str, grid: Grid, sweep_name: str):
+    from trainer.sweep.store import SweepStore  # MLflow's import: seconds, so only when needed
+
+    return SweepStore(uri, experiment, grid, sweep_name)
+
+
+def sweep(grid: Grid, sweep_cfg: dict, uri: str, cpus: int, store, started: float) -> int:
     """Submit what is left to Ray, log results as they come, and write the parent's summary."""
-    sweep_cfg, experiment = session["sweep"], session["tracking"]["experiment"]
-    store = None
-    if finished is None:
-        store = open_store(uri, experiment, grid, sweep_cfg["name"])
-        finished = set(store.finished)
-    spooled_ids = {result.trial_id for result in Spool(spool_path(uri, grid.sweep_id)).load()}
-    done = finished | spooled_ids
+    spooled_ids = {result.trial_id for result in store.spool.load()}
+    done = set(store.finished) | spooled_ids
     todo = [t for t in grid.trials if t.trial_id not in done]
-    # Submit first: the workers start while the driver opens its own MLflow client.
     runner = RayTrials(todo, cpus, sweep_cfg["trials_per_task"])
-    if store is None:
-        store = open_store(uri, experiment, grid, sweep_cfg["name"])
     names = {t.trial_id: run_name(t.config, grid.axes) for t in grid.trials}
     rows, spooled = store.replay_spool(names)
-
     print(
         f"sweep {sweep_cfg['name']}: {len(grid.trials)} trials, {len(done)} already "
         f"done, {len(todo)} to run on {cpus} CPUs; tracking {uri}"
@@ -90,15 +92,16 @@ def sweep(
                 runner.cancel()
                 break
 
-    if store.down is not None:
+    down, _, _ = store.status()
+    if down is not None:
         print(
             f"error: {spooled} results could not be logged to {uri} "
-            f"({str(store.down).splitlines()[0]}); they are kept in {store.spool.path}. "
+            f"({down.splitlines()[0]}); they are kept in {store.spool.path}. "
             "Run the same command again when the tracking server is back to log them."
         )
         return 1
     if interrupt.requested:
-        store.client.set_terminated(store.parent_id, "KILLED")
+        store.mark_killed()
         print(
             f"interrupted: {len(rows) + len(store.finished)} of {len(grid.trials)} trials are "
             "logged; run the same command again to finish the rest."
@@ -108,14 +111,9 @@ def sweep(
     rows += store.earlier_rows()
     elapsed = time.perf_counter() - started
     store.finish(rows, elapsed, cpus)
+    _, logging_seconds, parent_id = store.status()
     print(table(rows, elapsed, cpus))
-    print(f"logging to MLflow took {store.logging_seconds:.1f} s of the {elapsed:.1f} s")
-    print(f"parent run {store.parent_id}; open the dashboard with:")
+    print(f"logging to MLflow took {logging_seconds:.1f} s of the {elapsed:.1f} s")
+    print(f"parent run {parent_id}; open the dashboard with:")
     print(f"  mlflow ui --backend-store-uri {uri}" if uri.startswith("sqlite") else f"  {uri}")
     return 0
-
-
-def open_store(uri: str, experiment: str, grid: Grid, sweep_name: str):
-    from trainer.sweep.store import SweepStore  # MLflow's import: seconds, so only when needed
-
-    return SweepStore(uri, experiment, grid, sweep_name)

@@ -10,10 +10,7 @@ import numpy as np
 import ray
 from ray.exceptions import RayError
 
-from trainer.build import build_task
 from trainer.config import ConfigError
-from trainer.loop import train_or_fail
-from trainer.plots import render_run_plots
 from trainer.result import FAILED, Result
 from trainer.sweep.grid import Trial
 
@@ -59,6 +56,11 @@ def connect(address: str, num_cpus: int | None) -> int:
 
 
 def run_trial(trial: Trial, node: str) -> Result:
+    # Imported here, in the worker: the driver never trains, and never pays for matplotlib.
+    from trainer.build import build_task
+    from trainer.loop import train_or_fail
+    from trainer.plots import render_run_plots
+
     result = train_or_fail(trial.config)
     result.trial_id, result.node = trial.trial_id, node
     if result.error is None:

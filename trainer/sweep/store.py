@@ -112,6 +112,16 @@ class SweepStore:
             self.spool.clear()
         return rows, spooled
 
+    def status(self) -> tuple[str | None, float, str]:
+        """(why the store is unreachable or None, seconds spent logging, the parent run's id)."""
+        return (None if self.down is None else str(self.down)), self.logging_seconds, self.parent_id
+
+    def mark_killed(self) -> None:
+        self.client.set_terminated(self.parent_id, "KILLED")
+
+    def close(self) -> None:
+        """Nothing to release in process; StoreProcess has the same method."""
+
     def earlier_rows(self) -> list[Row]:
         """Trials finished by an earlier invocation, with their curves read back."""
         rows = []

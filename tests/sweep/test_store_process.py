@@ -1,0 +1,64 @@
+"""The store in a child process: opened while Ray starts, written in order, and when it fails."""
+
+import os
+import signal
+
+import pytest
+from mlflow import MlflowClient
+from support import children, history_steps, parents, sqlite_uri
+
+from trainer.config import ConfigError, hydra_context
+from trainer.loop import train
+from trainer.sweep.grid import expand
+from trainer.sweep.store_process import StoreProcess
+
+GRID = ["task=quadratic", "optimizer=momentum", "optimizer.lr=0.01,0.02", "trainer.steps=5"]
+
+
+def grid():
+    with hydra_context() as loader:
+        return expand({}, GRID, loader)
+
+
+def test_a_new_store_is_created_with_its_parent_run_and_nothing_finished(tmp_path):
+    uri = sqlite_uri(tmp_path)
+    sweep = grid()
+    store = StoreProcess(uri, "gradsweep", sweep, "mine").ready()
+    assert store.finished == set()
+    store.close()
+    [parent] = parents(MlflowClient(uri))
+    assert parent.data.tags["sweep_id"] == sweep.sweep_id
+    assert parent.info.run_name == "sweep mine"
+
+
+def test_a_store_mlflow_refuses_is_one_clear_error(tmp_path):
+    (tmp_path / "mlflow.db").write_text("a text file, not a sqlite database")
+    opening = StoreProcess(sqlite_uri(tmp_path), "gradsweep", grid(), "mine")
+    with pytest.raises(ConfigError, match="tracking.uri=sqlite:///.*file is not a database"):
+        opening.ready()
+
+
+def trained(trial):
+    result = train(trial.config)
+    result.trial_id = trial.trial_id
+    return result
+
+
+def test_results_are_logged_by_the_child_and_kept_in_the_spool_once_it_is_gone(tmp_path):
+    uri, sweep = sqlite_uri(tmp_path), grid()
+    first, second = (trained(trial) for trial in sweep.trials)
+    store = StoreProcess(uri, "gradsweep", sweep, "mine").ready()
+    assert store.log(first, "first")
+    os.kill(store._child.pid, signal.SIGKILL)
+    store._child.join()
+
+    assert not store.log(second, "second")
+    down, _, _ = store.status()
+    assert "ended" in down
+    assert [r.trial_id for r in store.spool.load()] == [second.trial_id]
+    store.close()
+    client = MlflowClient(uri)
+    [parent] = parents(client)
+    [child] = children(client, parent.info.run_id)
+    assert child.data.tags["trial_id"] == first.trial_id
+    assert history_steps(client, child.info.run_id) == list(range(first.steps_run))

@@ -1,0 +1,135 @@
+"""The sweep's tracking store in a forked child process, so MLflow's costs run on another core.
+
+Opening a store costs seconds of CPU (MLflow's import; a new sqlite store's schema migrations),
+and writing each trial costs tens of milliseconds. A child forked before Ray starts does all of
+it: it opens the store while this process starts Ray, then writes each result it is sent. A
+thread would not do: it would hold up Ray's start on the GIL.
+"""
+
+import multiprocessing
+import signal
+import traceback
+
+from trainer.config import ConfigError
+from trainer.result import Result
+from trainer.sweep.grid import Grid
+from trainer.sweep.spool import Spool, spool_path
+from trainer.sweep.summary import Row
+
+
+class StoreLost(Exception):
+    """The store process ended without answering."""
+
+
+class StoreProcess:
+    """A SweepStore in a child process, with the same methods the driver calls on one.
+
+    Each call waits for its answer, so results are logged in order and exactly as in-process.
+    If the child dies, what it has not confirmed is kept in the local spool instead, for the
+    next run of the same command to log, exactly as when the tracking server is lost.
+    """
+
+    def __init__(self, uri: str, experiment: str, grid: Grid, sweep_name: str):
+        self.uri = uri
+        self.spool = Spool(spool_path(uri, grid.sweep_id))
+        self.lost: Exception | None = None
+        context = multiprocessing.get_context("fork")
+        self._conn, child_end = context.Pipe()
+        # A daemon only so that a driver dying in between cannot hang on it at exit: close()
+        # always lets it finish its write first.
+        self._child = context.Process(
+            target=_serve,
+            args=(child_end, self._conn, uri, experiment, grid, sweep_name),
+            daemon=True,
+        )
+        self._child.start()
+        child_end.close()
+        self.finished: set[str] = set()
+
+    def ready(self) -> "StoreProcess | None":
+        """Wait until the store is open; None if the child died first (the driver then opens
+        the store itself). If MLflow refused the store, raise ConfigError with its words."""
+        try:
+            status, value = self._conn.recv()
+        except (EOFError, OSError):
+            self.close()
+            return None
+        if status == "error":
+            self.close()
+            raise ConfigError(f"tracking.uri={self.uri}: MLflow cannot open it ({value})")
+        self.finished = value
+        return self
+
+    def _call(self, method: str, *args):
+        if self.lost is not None:
+            raise StoreLost(self.lost)
+        try:
+            self._conn.send((method, args))
+            status, value = self._conn.recv()
+        except (EOFError, OSError) as error:
+            self.lost = StoreLost(f"the tracking store's process ended ({error!r})")
+            raise self.lost from None
+        if status == "error":
+            raise RuntimeError(f"the tracking store's process failed in {method}:\n{value}")
+        return value
+
+    def log(self, result: Result, name: str) -> bool:
+        try:
+            return self._call("log", result, name)
+        except StoreLost:
+            self.spool.append(result)
+            return False
+
+    def replay_spool(self, names: dict[str, str]) -> tuple[list[Row], int]:
+        try:
+            return self._call("replay_spool", names)
+        except StoreLost:
+            results = [r for r in self.spool.load() if r.trial_id in names]
+            return [Row.from_result(r, names[r.trial_id]) for r in results], len(results)
+
+    def status(self) -> tuple[str | None, float, str | None]:
+        """(why the store is unreachable or None, seconds spent logging, the parent run's id)."""
+        try:
+            return self._call("status")
+        except StoreLost as error:
+            return str(error), 0.0, None
+
+    def mark_killed(self) -> None:
+        self._call("mark_killed")
+
+    def earlier_rows(self) -> list[Row]:
+        return self._call("earlier_rows")
+
+    def finish(self, rows: list[Row], elapsed: float, cpus: int) -> None:
+        self._call("finish", rows, elapsed, cpus)
+
+    def close(self) -> None:
+        """Let the child finish the write in hand and end; it is never cut off mid-write."""
+        self._conn.close()
+        self._child.join()
+
+
+def _serve(conn, driver_end, uri: str, experiment: str, grid: Grid, sweep_name: str) -> None:
+    # The fork copied the driver's end too: close it, so the driver closing its own is seen here.
+    driver_end.close()
+    # Ctrl-C is the driver's to handle; this child finishes what it is asked, then exits.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from trainer.sweep.store import SweepStore
+
+    try:
+        store = SweepStore(uri, experiment, grid, sweep_name)
+    except Exception as error:
+        text = str(error).strip()
+        conn.send(("error", text.splitlines()[0] if text else repr(error)))
+        return
+    conn.send(("ok", set(store.finished)))
+    while True:
+        try:
+            method, args = conn.recv()
+        except (EOFError, OSError):
+            return  # the driver is done, or gone
+        try:
+            answer = ("ok", getattr(store, method)(*args))
+        except Exception:
+            answer = ("error", traceback.format_exc())
+        conn.send(answer)
