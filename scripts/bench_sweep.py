@@ -139,7 +139,8 @@ def bench_sweep(args):
     print(f"(a)/(c) = {a / c:.2f}   (goal <= 3)")
     print(
         f"inside (a): sweep driver {parent['wall_time_s']:.1f} s, of which logging "
-        f"{parent['logging_s']:.1f} s; the rest is interpreter, imports, Ray and store start"
+        f"{parent['logging_s']:.1f} s (in its store process); outside it: the interpreter, "
+        "imports, the grid, and Ray's shutdown"
     )
 
 

@@ -34,7 +34,9 @@ def run(main: Callable[[list[str]], int | None], usage: str) -> None:
         # Output piped into `head` and the like: stop quietly, as command-line tools do.
         sys.stderr.close()
         sys.exit(0)
-    # Everything is written and flushed. Leave the cyclic garbage collector out of interpreter
-    # teardown: with Ray, MLflow and Hydra loaded its last pass over every object takes seconds.
-    gc.freeze()
+    finally:
+        # Everything is written and flushed. Leave the cyclic garbage collector out of the
+        # interpreter's teardown: with Ray, MLflow and Hydra loaded, its last pass over every
+        # object takes seconds.
+        gc.freeze()
     sys.exit(code or 0)
