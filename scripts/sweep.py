@@ -1,13 +1,12 @@
 """Sweep learning rate x momentum (or any config axes) in parallel Ray workers, logged to MLflow."""
 
-import multiprocessing
 import time
 
 from trainer import cli
 from trainer.config import ConfigError, compose_config, hydra_context, to_plain
 from trainer.preflight import check_address, check_tracking, keep_local_ray_on_loopback
 from trainer.sweep.grid import expand, is_session_key, key_of, make_parser, parse
-from trainer.sweep.store_process import StoreProcess
+from trainer.sweep.store_process import open_in_background
 
 USAGE = """usage: python scripts/sweep.py [OVERRIDE ...]
 
@@ -47,11 +46,9 @@ def main(args: list[str]) -> int:
     keep_local_ray_on_loopback(session["ray"]["address"])
     started = time.perf_counter()
     # The store opens in a child process from here on, while this one imports Ray and starts it.
-    opening = None
-    if "fork" in multiprocessing.get_all_start_methods():
-        opening = StoreProcess(
-            uri, session["tracking"]["experiment"], grid, session["sweep"]["name"]
-        )
+    opening = open_in_background(
+        uri, session["tracking"]["experiment"], grid, session["sweep"]["name"]
+    )
     from trainer.sweep.driver import run_sweep  # Ray is imported only now, once set up
 
     return run_sweep(grid, session, uri, opening, started)

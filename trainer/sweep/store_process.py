@@ -17,6 +17,16 @@ from trainer.sweep.spool import Spool, spool_path
 from trainer.sweep.summary import Row
 
 
+def open_in_background(
+    uri: str, experiment: str, grid: Grid, sweep_name: str
+) -> "StoreProcess | None":
+    """Start the store process, or None where processes cannot fork (the driver then opens the
+    store in process)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return StoreProcess(uri, experiment, grid, sweep_name)
+
+
 class StoreLost(Exception):
     """The store process ended without answering."""
 
@@ -132,4 +142,7 @@ def _serve(conn, driver_end, uri: str, experiment: str, grid: Grid, sweep_name: 
             answer = ("ok", getattr(store, method)(*args))
         except Exception:
             answer = ("error", traceback.format_exc())
-        conn.send(answer)
+        try:
+            conn.send(answer)
+        except OSError:
+            return  # the driver stopped waiting (a second Ctrl-C); what was asked is written
