@@ -8,9 +8,10 @@ from trainer.lecture.runs import (
     ADAPTIVE_RULES,
     LEARNING_RATES,
     MOMENTUM_RULES,
+    TARGET,
     TARGET_LOSS,
     LectureRuns,
-    steps_to,
+    reached,
 )
 from trainer.lecture.step_sizes import per_parameter_rates
 from trainer.lecture.surface import COLOURS, draw_paths
@@ -109,10 +110,7 @@ def _paths_and_losses(runs: LectureRuns, rules, title: str) -> bytes:
     x_axes.set(xlabel="step", ylabel="x, the shallow coordinate (minimum at 0)", xlim=(0, 200))
     x_axes.legend(fontsize=8)
     for rule, result in results.items():
-        reached = steps_to(result)
-        note = f"loss < {TARGET_LOSS:g} " + (
-            f"at step {reached}" if reached is not None else "never"
-        )
+        note = f"{TARGET} {reached(result)}"
         loss_axes.plot(result.train_loss, color=COLOURS[rule], label=f"{rule}: {note}")
     log_scale(loss_axes)
     loss_axes.axhline(TARGET_LOSS, color="black", lw=0.5, ls=":")
@@ -128,10 +126,7 @@ def _paths(results: dict, reached: bool = False) -> dict[str, np.ndarray]:
     for rule, result in results.items():
         label = f"{rule} lr={result.config['optimizer']['lr']:.3g}"
         if reached:
-            step = steps_to(result)
-            label += f": loss < {TARGET_LOSS:g} " + (
-                f"at step {step}" if step is not None else "never"
-            )
+            label += f": {TARGET} {reached(result)}"
         paths[label] = result.trajectory
     return paths
 
@@ -140,7 +135,7 @@ def adaptive_paths_png(runs: LectureRuns) -> bytes:
     """AdaGrad, RMSProp and Adam on the bowl and on Rosenbrock's valley."""
     figure = Figure(figsize=(11, 4.6))
     places = {"bowl": "lower right", "valley": "upper right"}
-    for axes, surface in zip(figure.subplots(1, 2), places):
+    for axes, surface in zip(figure.subplots(1, 2), places, strict=True):
         results = {rule: runs.results[f"{surface}/{rule}"] for rule in ADAPTIVE_RULES}
         paths = _paths(results, reached=True)
         draw_paths(axes, _task(runs, f"{surface}/adam"), paths, markers=False)
@@ -158,8 +153,8 @@ def step_sizes_png(runs: LectureRuns) -> bytes:
     """Each parameter's effective step size over time, per adaptive rule and surface."""
     figure = Figure(figsize=(11, 6.2))
     grid = figure.subplots(2, 3, sharey="row")
-    for row, surface in zip(grid, ("bowl", "valley")):
-        for axes, rule in zip(row, ADAPTIVE_RULES):
+    for row, surface in zip(grid, ("bowl", "valley"), strict=True):
+        for axes, rule in zip(row, ADAPTIVE_RULES, strict=True):
             result = runs.results[f"{surface}/{rule}"]
             rates, _ = per_parameter_rates(result)
             axes.plot(rates[:, 0], color="#1f77b4", lw=1.2, label="x (theta_1)")

@@ -61,7 +61,7 @@ def graph_png(example: WorkedExample, focus: str | None = None) -> bytes:
                 lw=2 if highlighted else 1,
             )
         )
-        for offset, (text, colour) in zip((0.12, 0.0, -0.12), node_rows(t)):
+        for offset, (text, colour) in zip((0.12, 0.0, -0.12), node_rows(t), strict=True):
             axes.text(x, y + offset, text, ha="center", va="center", fontsize=9, color=colour)
     if focus is None:
         figure.suptitle(

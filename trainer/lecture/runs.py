@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trainer.build import build_task
+from trainer.config import ConfigError, TrialChecker
 from trainer.loop import train
 from trainer.result import Result
 
@@ -21,6 +22,7 @@ COMPARED = LEARNING_RATES["right"]
 MOMENTUM_RULES = ("sgd", "momentum", "nesterov")
 ADAPTIVE_RULES = ("adagrad", "rmsprop", "adam")
 TARGET_LOSS = 1e-6
+TARGET = "loss < 1e-6"
 
 
 @dataclass
@@ -32,10 +34,34 @@ class LectureRuns:
     configs: dict[str, dict]
     results: dict[str, Result]
 
+    def summary(self) -> str:
+        """One line per run: its rate, outcome and when its loss fell below the target."""
+        lines = [f"stability limit 2/lambda_max of the bowl: {self.limit:.4g}"]
+        for key, result in self.results.items():
+            lr = result.config["optimizer"]["lr"]
+            event = result.divergence
+            outcome = f"diverged at step {event.step}" if event else f"{TARGET} {reached(result)}"
+            lines.append(f"{key:<18} lr={lr:<8.3g} {outcome}")
+        return "\n".join(lines)
+
 
 def stability_limit(plain: dict) -> float:
     """SGD's largest stable rate on the bowl, 2 / lambda_max, asked of the task itself."""
     return build_task(plain["bowl"], seed=plain["trainer"]["seed"]).max_stable_lr()
+
+
+def checked_configs(plain: dict) -> tuple[float, dict[str, dict]]:
+    """`lecture_configs`, every one checked like a training run's; ConfigError names the key."""
+    steps = plain["lecture"]["valley_steps"]
+    if not steps > 0:
+        raise ConfigError(f"lecture.valley_steps={steps} is not allowed: it must be > 0")
+    checker = TrialChecker()
+    # The bowl is checked (built) before its stability limit is asked of it.
+    checker.check(trial(plain, "bowl", plain["optimizers"]["adam"]))
+    limit, configs = lecture_configs(plain)
+    for config in configs.values():
+        checker.check(config)
+    return limit, configs
 
 
 def lecture_configs(plain: dict) -> tuple[float, dict[str, dict]]:
@@ -61,7 +87,7 @@ def with_lr(rule: dict, lr: float) -> dict:
 
 
 def trial(plain: dict, task_key: str, optimizer: dict, steps: int | None = None) -> dict:
-    settings = dict(plain["trainer"], steps=steps or plain["trainer"]["steps"])
+    settings = dict(plain["trainer"], steps=plain["trainer"]["steps"] if steps is None else steps)
     return {"optimizer": optimizer, "task": plain[task_key], "trainer": settings}
 
 
@@ -73,3 +99,9 @@ def steps_to(result: Result, target: float = TARGET_LOSS) -> int | None:
     """The first step whose loss is below `target` (loss at step k is after k updates)."""
     below = np.flatnonzero(result.train_loss < target)
     return int(below[0]) if below.size else None
+
+
+def reached(result: Result) -> str:
+    """When the loss fell below the target: "at step 439" or "never in 500 steps"."""
+    step = steps_to(result)
+    return f"at step {step}" if step is not None else f"never in {result.steps_run} steps"

@@ -13,11 +13,11 @@ COLOURS = {
 }
 
 
-def draw_paths(axes, task, paths: dict[str, np.ndarray], box=None, markers=True) -> None:
-    """Contours of `task.surface` under each labelled path (label -> (n, 2) array) with its
-    start, its end (a square) and the minimum; `box` = (x0, x1, y0, y1), else the paths' extent, padded."""
+def draw_paths(axes, task, paths: dict[str, np.ndarray], markers=True) -> None:
+    """Contours of `task.surface` under each labelled path (label -> (n, 2) array), over the
+    paths' extent, with the start, each path's end (a square) and the minimum (a star)."""
     (min_x, min_y) = task.minimum()
-    x0, x1, y0, y1 = box if box is not None else _extent(paths, (min_x, min_y))
+    x0, x1, y0, y1 = _extent(paths, (min_x, min_y))
     grid_x, grid_y = np.meshgrid(np.linspace(x0, x1, 200), np.linspace(y0, y1, 200))
     surface = task.surface(grid_x, grid_y)
     floor = max(surface.min(), 1e-3 * surface.max(), 1e-9)
