@@ -120,12 +120,12 @@ def _paths_and_losses(runs: LectureRuns, rules, title: str) -> bytes:
     return to_png(figure, tight=True)
 
 
-def _paths(results: dict, reached: bool = False) -> dict[str, np.ndarray]:
-    """Legend label -> path; with `reached`, the label says when the loss fell below 1e-6."""
+def _paths(results: dict, with_target: bool = False) -> dict[str, np.ndarray]:
+    """Legend label -> path; `with_target` adds when the loss fell below 1e-6."""
     paths = {}
     for rule, result in results.items():
         label = f"{rule} lr={result.config['optimizer']['lr']:.3g}"
-        if reached:
+        if with_target:
             label += f": {TARGET} {reached(result)}"
         paths[label] = result.trajectory
     return paths
@@ -137,7 +137,7 @@ def adaptive_paths_png(runs: LectureRuns) -> bytes:
     places = {"bowl": "lower right", "valley": "upper right"}
     for axes, surface in zip(figure.subplots(1, 2), places, strict=True):
         results = {rule: runs.results[f"{surface}/{rule}"] for rule in ADAPTIVE_RULES}
-        paths = _paths(results, reached=True)
+        paths = _paths(results, with_target=True)
         draw_paths(axes, _task(runs, f"{surface}/adam"), paths, markers=False)
         task_name = results["adam"].config["task"]["name"]
         axes.set_title(f"{task_name}, {results['adam'].steps_run} steps", fontsize=10)

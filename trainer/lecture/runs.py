@@ -57,11 +57,28 @@ def checked_configs(plain: dict) -> tuple[float, dict[str, dict]]:
         raise ConfigError(f"lecture.valley_steps={steps} is not allowed: it must be > 0")
     checker = TrialChecker()
     # The bowl is checked (built) before its stability limit is asked of it.
-    checker.check(trial(plain, "bowl", plain["optimizers"]["adam"]))
+    _check(checker, plain, trial(plain, "bowl", plain["optimizers"]["adam"]))
     limit, configs = lecture_configs(plain)
     for config in configs.values():
-        checker.check(config)
+        _check(checker, plain, config)
     return limit, configs
+
+
+def _check(checker: TrialChecker, plain: dict, config: dict) -> None:
+    """TrialChecker's one line, naming the key as this script's config spells it
+    (`optimizers.adam.lr`, `bowl.condition`) rather than a training run's."""
+    try:
+        checker.check(config)
+    except ConfigError as error:
+        text = str(error)
+        task_key = "bowl" if config["task"] == plain["bowl"] else "valley"
+        for group, key in (
+            ("optimizer", f"optimizers.{config['optimizer']['name']}"),
+            ("task", task_key),
+        ):
+            if text.startswith(group):
+                text = key + text[len(group) :]
+        raise ConfigError(text) from None
 
 
 def lecture_configs(plain: dict) -> tuple[float, dict[str, dict]]:
