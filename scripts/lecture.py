@@ -4,7 +4,7 @@ from pathlib import Path
 
 from trainer import cli
 from trainer.config import ConfigError, compose_config, hydra_context, to_plain
-from trainer.lecture.pictures import README_PICTURES, lecture_files
+from trainer.lecture.pictures import README_PICTURES, lecture_files, small_png
 from trainer.lecture.runs import checked_configs, run_all
 from trainer.lecture.worked_example import worked_example
 from trainer.preflight import check_tracking
@@ -31,7 +31,7 @@ def main(overrides: list[str]) -> int:
     if docs is not None:
         docs.mkdir(exist_ok=True)
         for name in README_PICTURES:
-            (docs / name).write_bytes(files[name])
+            (docs / name).write_bytes(small_png(files[name]))
         print(f"wrote {', '.join(README_PICTURES)} to {docs}")
     if uri is not None:
         from trainer.lecture.record import log_lecture  # MLflow loads only now

@@ -1,5 +1,7 @@
 """lecture.md: the pictures in the lecture's order, with the numbers measured in this run."""
 
+import numpy as np
+
 from trainer.lecture.runs import (
     ADAPTIVE_RULES,
     LEARNING_RATES,
@@ -82,6 +84,9 @@ def _learning_rate_section(runs: LectureRuns) -> str:
 def _momentum_section(runs: LectureRuns) -> str:
     results = {rule: runs.results[f"bowl/{rule}"] for rule in MOMENTUM_RULES}
     overshoot = {rule: results[rule].trajectory[:, 0].max() for rule in ("momentum", "nesterov")}
+    ringing = {
+        rule: np.abs(results[rule].trajectory[2:, 1]).max() for rule in ("momentum", "nesterov")
+    }
     steps = ", ".join(f"{rule} {reached(result)}" for rule, result in results.items())
     return (
         "## 5. Momentum and Nesterov (`momentum.png`)\n\n"
@@ -89,7 +94,9 @@ def _momentum_section(runs: LectureRuns) -> str:
         f"alpha = {results['momentum'].config['optimizer']['momentum']:g}. The velocity "
         f"carries momentum past the minimum to x = {overshoot['momentum']:.2f} and Nesterov, "
         f"whose gradient is taken at the interim point, to x = {overshoot['nesterov']:.2f}, "
-        f"before both damp out. Reached {TARGET}: {steps}."
+        f"before both damp out. At this rate momentum also rings along the steep axis (|y| up "
+        f"to {ringing['momentum']:.2f} after the first step), which Nesterov's look-ahead damps "
+        f"(|y| at most {ringing['nesterov']:.2g}). Reached {TARGET}: {steps}."
     )
 
 

@@ -1,6 +1,9 @@
 """Every artifact of the lecture's run, by file name, drawn from the runs and the worked example."""
 
+import io
 import json
+
+from PIL import Image
 
 from trainer.lecture import figures
 from trainer.lecture.graph_figure import graph_png
@@ -25,6 +28,13 @@ def lecture_files(example: WorkedExample, runs: LectureRuns) -> dict[str, bytes]
         "adaptive_rates.png": figures.step_sizes_png(runs),
         "lecture.md": lecture_md(example, runs).encode(),
     }
+
+
+def small_png(png: bytes) -> bytes:
+    """The picture in 64 colours, a quarter of the bytes, for the README's copies in git."""
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(png)).convert("RGB").quantize(64).save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
 
 
 def learning_rates_json(runs: LectureRuns) -> str:
