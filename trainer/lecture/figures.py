@@ -37,16 +37,19 @@ def zigzag_png(runs: LectureRuns) -> bytes:
     """SGD on the steep/shallow bowl: the path, and each coordinate against the step."""
     result = runs.results["zigzag"]
     lr = result.config["optimizer"]["lr"]
-    figure = Figure(figsize=(11, 4.2))
-    path_axes, coordinate_axes = figure.subplots(1, 2, width_ratios=[3, 2])
+    figure = Figure(figsize=(11, 4.4))
+    grid = figure.add_gridspec(2, 2, width_ratios=[3, 2])
+    path_axes = figure.add_subplot(grid[:, 0])
     draw_paths(path_axes, _task(runs, "zigzag"), {f"sgd lr={lr:.3g}": result.trajectory})
     path_axes.legend(fontsize=8, loc="lower right")
-    steps = np.arange(len(result.trajectory))
-    coordinate_axes.plot(steps, result.trajectory[:, 0], color="#1f77b4", label="x: shallow")
-    coordinate_axes.plot(steps, result.trajectory[:, 1], color="#d62728", label="y: steep")
-    coordinate_axes.axhline(0, color="black", lw=0.5)
-    coordinate_axes.set(xlabel="step", ylabel="coordinate (minimum at 0)", xlim=(0, 150))
-    coordinate_axes.legend(fontsize=8)
+    steep_axes = figure.add_subplot(grid[0, 1])
+    shallow_axes = figure.add_subplot(grid[1, 1], sharex=steep_axes)
+    for axes, column, text in ((steep_axes, 1, "y: steep"), (shallow_axes, 0, "x: shallow")):
+        axes.plot(result.trajectory[:60, column], ".-", color="#d62728", lw=1, ms=3)
+        axes.axhline(0, color="black", lw=0.5)
+        axes.set_ylabel(text)
+    steep_axes.set_title("each coordinate against the step (minimum at 0)", fontsize=9)
+    shallow_axes.set_xlabel("step")
     figure.suptitle(
         f"SGD, lr = {lr / runs.limit:.2g} x 2/lambda_max: jitter along the steep axis y "
         "(sign flips every step), slow progress along the shallow axis x",

@@ -55,8 +55,8 @@ def _sgd_section(runs: LectureRuns) -> str:
         f"f = 0.5 (a x^2 + b y^2) with b/a = {task['condition']:g}, lr = {lr:.3g} "
         f"({lr / runs.limit:g} of the stability limit 2/lambda_max = {runs.limit:.3g}). Each step "
         f"multiplies y by 1 - lr b = {steep:.3g}, so y flips sign every step (the jitter), and x "
-        f"by 1 - lr a = {shallow:.3g}, so x creeps toward the minimum (the slow progress); the "
-        f"{TARGET} {reached(result)}."
+        f"by 1 - lr a = {shallow:.3g}, so x creeps toward the minimum (the slow progress). "
+        f"It reached {TARGET} {reached(result)}."
     )
 
 

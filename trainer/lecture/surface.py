@@ -29,7 +29,7 @@ def draw_paths(axes, task, paths: dict[str, np.ndarray], markers=True) -> None:
         colour = COLOURS.get(label.split()[0], None)
         style = {"marker": ".", "ms": 3} if markers else {}
         # Paths may coincide: each later one is drawn thinner, on top of the earlier ones.
-        width = max(2.8 - 0.9 * order, 1.0)
+        width = max(2.8 - 0.9 * order, 1.0) if len(paths) > 1 else 1.2
         axes.plot(path[:, 0], path[:, 1], "-", lw=width, color=colour, label=label, **style)
         axes.plot(*path[-1], "s", color=colour, mec="black", ms=6, zorder=5)  # where it ended
     start = next(iter(paths.values()))[0]
