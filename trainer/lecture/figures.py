@@ -11,6 +11,7 @@ from trainer.lecture.runs import (
     TARGET,
     TARGET_LOSS,
     LectureRuns,
+    compared_rates,
     reached,
 )
 from trainer.lecture.step_sizes import per_parameter_rates
@@ -91,13 +92,12 @@ def learning_rates_png(runs: LectureRuns) -> bytes:
 
 def momentum_png(runs: LectureRuns) -> bytes:
     """SGD, momentum and Nesterov from the same start at the same rate: paths and losses."""
-    lr = runs.results["bowl/sgd"].config["optimizer"]["lr"]
     alpha = runs.results["bowl/momentum"].config["optimizer"]["momentum"]
     return _paths_and_losses(
         runs,
         MOMENTUM_RULES,
-        f"Momentum and Nesterov (alpha = {alpha:g}) against SGD, same start, same lr "
-        f"({lr:.3g}): the velocity carries the path past the minimum along x, then damps",
+        f"Momentum and Nesterov (alpha = {alpha:g}) against SGD, same start, {compared_rates(runs)}"
+        ": the velocity carries the path past the minimum along x, then damps",
     )
 
 

@@ -8,6 +8,7 @@ from trainer.lecture.runs import (
     MOMENTUM_RULES,
     TARGET,
     LectureRuns,
+    compared_rates,
     reached,
 )
 from trainer.lecture.step_sizes import DEFINITION, per_parameter_rates
@@ -90,7 +91,7 @@ def _momentum_section(runs: LectureRuns) -> str:
     steps = ", ".join(f"{rule} {reached(result)}" for rule, result in results.items())
     return (
         "## 5. Momentum and Nesterov (`momentum.png`)\n\n"
-        f"Same start, same lr = {results['sgd'].config['optimizer']['lr']:.3g}, momentum "
+        f"Same start, {compared_rates(runs)}, momentum "
         f"alpha = {results['momentum'].config['optimizer']['momentum']:g}. The velocity "
         f"carries momentum past the minimum to x = {overshoot['momentum']:.2f} and Nesterov, "
         f"whose gradient is taken at the interim point, to x = {overshoot['nesterov']:.2f}, "

@@ -122,3 +122,13 @@ def reached(result: Result) -> str:
     """When the loss fell below the target: "at step 439" or "never in 500 steps"."""
     step = steps_to(result)
     return f"at step {step}" if step is not None else f"never in {result.steps_run} steps"
+
+
+def compared_rates(runs: LectureRuns) -> str:
+    """ "same lr 0.02" for the momentum picture, or each rule's lr when a user set them apart."""
+    rates = {
+        rule: runs.results[f"bowl/{rule}"].config["optimizer"]["lr"] for rule in MOMENTUM_RULES
+    }
+    if len(set(rates.values())) == 1:
+        return f"same lr {rates['sgd']:.3g}"
+    return "lr " + ", ".join(f"{rule} {lr:.3g}" for rule, lr in rates.items())
