@@ -31,7 +31,9 @@ def final(metric: str) -> str:
 
 
 FINAL_TRAIN_LOSS = final(TRAIN_LOSS)
-FINAL_KEYS = (FINAL_TRAIN_LOSS, final(VAL_LOSS), final(VAL_ACCURACY))
+FINAL_VAL_LOSS = final(VAL_LOSS)
+FINAL_VAL_ACCURACY = final(VAL_ACCURACY)
+FINAL_KEYS = (FINAL_TRAIN_LOSS, FINAL_VAL_LOSS, FINAL_VAL_ACCURACY)
 
 # A trial's run: its files.
 CONFIG_FILE = "config.yaml"
