@@ -125,7 +125,9 @@ def run(runner: RayTrials, work: Plan, store: Store, progress: Progress) -> None
     progress.interrupted = interrupt.requested
 
 
-def report(store: Store, progress: Progress, trials: int, uri: str, cpus: int, started) -> int:
+def report(
+    store: Store, progress: Progress, trials: int, uri: str, cpus: int, started: float
+) -> int:
     """The parent's summary and the closing lines; the exit code (1: spooled, 130: interrupted)."""
     rows = progress.rows
     down, _, _ = store.status()
