@@ -1,13 +1,11 @@
 """Train one model under one Hydra-composed config and record it as one MLflow run."""
 
 from trainer import cli
-from trainer.build import build_task
 from trainer.config import TrialChecker, compose_config, hydra_context, to_plain, trial_id
-from trainer.loop import train_or_fail
 from trainer.naming import run_name
-from trainer.plots import render_run_plots
 from trainer.preflight import check_tracking
 from trainer.result import FAILED
+from trainer.trial import run_trial
 
 USAGE = """usage: python scripts/train.py [OVERRIDE ...]
 
@@ -25,10 +23,7 @@ def main(overrides: list[str]) -> int:
     tracking = plain["tracking"]
     uri = check_tracking(tracking) if tracking["enabled"] else None
 
-    result = train_or_fail(config)
-    result.trial_id = trial_id(config)
-    task = build_task(config["task"], seed=config["trainer"]["seed"])
-    result.plots = render_run_plots(result, task)
+    result = run_trial(config, trial_id(config))
     print(summary(result))
     if uri is not None:
         from trainer.tracking import log_result, open_store  # MLflow loads only now

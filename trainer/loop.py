@@ -1,14 +1,14 @@
 """`train(config) -> Result`: one training run, a pure function of a resolved config."""
 
 import time
-import traceback
 
 import numpy as np
 
 from trainer.build import build_optimizer, build_task
+from trainer.contract import FINAL_TRAIN_LOSS, final
 from trainer.divergence import DivergenceMonitor
-from trainer.result import CONVERGED, DIVERGED, FAILED, Result
-from trainer.tasks.base import Surface2D
+from trainer.result import CONVERGED, DIVERGED, Result
+from trainer.tasks.base import Surface2D, Task
 
 
 def train(config: dict, on_step=None) -> Result:
@@ -16,33 +16,24 @@ def train(config: dict, on_step=None) -> Result:
 
     `on_step(step, loss)`, if given, is called after every step (a benchmark reports through it).
     """
+    return train_with_task(config, on_step)[0]
+
+
+def train_with_task(config: dict, on_step=None) -> tuple[Result, Task]:
+    """`train`, also handing back the task it built and trained: a 2-D task's loss contours,
+    drawn under the trajectory, come from it."""
     started = time.perf_counter()
     with np.errstate(all="ignore"):
-        result = _train(config, on_step)
+        task = build_task(config["task"], seed=config["trainer"]["seed"])
+        result = _train(config, task, on_step)
     result.wall_time = time.perf_counter() - started
-    return result
+    return result, task
 
 
-def train_or_fail(config: dict) -> Result:
-    """Like `train`, but an exception (a bug in a user's optimizer, say) becomes a failed Result."""
-    started = time.perf_counter()
-    try:
-        return train(config)
-    except Exception:
-        return Result(
-            config=config,
-            outcome=FAILED,
-            train_loss=np.empty(0),
-            error=traceback.format_exc(),
-            wall_time=time.perf_counter() - started,
-        )
-
-
-def _train(config: dict, on_step) -> Result:
+def _train(config: dict, task: Task, on_step) -> Result:
     settings = config["trainer"]
     steps, eval_every = settings["steps"], settings["eval_every"]
     rng = np.random.default_rng(settings["seed"])
-    task = build_task(config["task"], seed=settings["seed"])
     params = task.parameters()
     optimizer = build_optimizer(config["optimizer"], params)
     monitor = DivergenceMonitor(settings["divergence"]["factor"])
@@ -83,15 +74,15 @@ def _train(config: dict, on_step) -> Result:
                 evals.append({"step": step, **metrics})
 
     train_loss = losses[:steps_run].copy()
-    final = {"final_train_loss": float(train_loss[-1])} if steps_run else {}
+    finals = {FINAL_TRAIN_LOSS: float(train_loss[-1])} if steps_run else {}
     if evals and divergence is None:
-        final.update({f"final_{k}": v for k, v in evals[-1].items() if k != "step"})
+        finals.update({final(k): v for k, v in evals[-1].items() if k != "step"})
     return Result(
         config=config,
         outcome=CONVERGED if divergence is None else DIVERGED,
         train_loss=train_loss,
         evals=evals,
-        final=final,
+        final=finals,
         divergence=divergence,
         trajectory=np.array(trajectory) if is_2d else None,
     )

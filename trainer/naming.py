@@ -1,5 +1,7 @@
 """Names from a config: its flattened keys (a run's params) and a readable run name."""
 
+from trainer.contract import hyperparameters
+
 SHORT_NAMES = {"momentum": "m", "trainer.seed": "seed"}
 
 
@@ -15,17 +17,23 @@ def flatten(config: dict, prefix: str = "") -> dict[str, str]:
     return flat
 
 
+def optimizer_name(optimizer: dict) -> str:
+    """The option's name (`momentum`), or the class path of a user's own optimizer."""
+    return optimizer.get("name", optimizer["_target_"])
+
+
+def numeric_hyperparameters(optimizer: dict) -> dict:
+    """The hyperparameters a label shows: the numeric ones."""
+    return {k: v for k, v in hyperparameters(optimizer).items() if isinstance(v, (int, float))}
+
+
 def run_name(config: dict, keys=None) -> str:
     """A readable label such as `momentum lr=0.1 m=0.9`, from the given (or optimizer's) keys."""
     optimizer = config["optimizer"]
     if keys is None:
-        keys = [
-            f"optimizer.{k}"
-            for k, v in optimizer.items()
-            if k not in ("_target_", "_partial_", "name") and isinstance(v, (int, float))
-        ]
+        keys = [f"optimizer.{k}" for k in numeric_hyperparameters(optimizer)]
     flat = flatten(config)
-    parts = [optimizer.get("name", optimizer["_target_"])]
+    parts = [optimizer_name(optimizer)]
     for key in keys:
         if key in flat and key not in ("optimizer", "optimizer.name"):
             short = SHORT_NAMES.get(key, SHORT_NAMES.get(key.split(".")[-1], key.split(".")[-1]))

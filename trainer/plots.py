@@ -8,6 +8,8 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
+from trainer.contract import LOSS_CURVE_FILE, TRAIN_LOSS, TRAJECTORY_FILE, VAL_LOSS
+from trainer.naming import numeric_hyperparameters, optimizer_name
 from trainer.result import Result
 
 
@@ -36,14 +38,8 @@ def log_scale(axes) -> None:
 
 def title_of(config: dict) -> str:
     optimizer = config["optimizer"]
-    extras = [
-        f"{k}={v:g}"
-        for k, v in optimizer.items()
-        if k not in ("_target_", "_partial_", "name") and isinstance(v, (int, float))
-    ]
-    return f"{config['task']['name']}: {optimizer.get('name', optimizer['_target_'])} " + " ".join(
-        extras
-    )
+    extras = [f"{k}={v:g}" for k, v in numeric_hyperparameters(optimizer).items()]
+    return f"{config['task']['name']}: {optimizer_name(optimizer)} " + " ".join(extras)
 
 
 def loss_curve_png(result: Result) -> bytes:
@@ -51,14 +47,14 @@ def loss_curve_png(result: Result) -> bytes:
     axes = figure.add_subplot()
     steps = np.arange(result.steps_run)
     positive = np.all(result.train_loss > 0)
-    axes.plot(steps, result.train_loss, lw=1, label="train_loss")
+    axes.plot(steps, result.train_loss, lw=1, label=TRAIN_LOSS)
     if result.evals:
         axes.plot(
             [e["step"] for e in result.evals],
-            [e["val_loss"] for e in result.evals],
+            [e[VAL_LOSS] for e in result.evals],
             "o-",
             ms=3,
-            label="val_loss",
+            label=VAL_LOSS,
         )
     if result.divergence is not None:
         axes.axvline(
@@ -112,11 +108,11 @@ def trajectory_png(result: Result, task) -> bytes:
     return to_png(figure)
 
 
-def render_run_plots(result: Result, task=None) -> dict[str, bytes]:
-    """The figures a run's MLflow record carries; `task` is needed only for the trajectory."""
+def render_run_plots(result: Result, task) -> dict[str, bytes]:
+    """The figures a run's MLflow record carries; the trained `task` draws a 2-D one's contours."""
     if result.error is not None or result.steps_run == 0:
         return {}
-    plots = {"loss_curve.png": loss_curve_png(result)}
-    if result.trajectory is not None and task is not None:
-        plots["trajectory.png"] = trajectory_png(result, task)
+    plots = {LOSS_CURVE_FILE: loss_curve_png(result)}
+    if result.trajectory is not None:
+        plots[TRAJECTORY_FILE] = trajectory_png(result, task)
     return plots

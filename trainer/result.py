@@ -19,6 +19,23 @@ class Divergence:
 
 @dataclass
 class Result:
+    """One trial's complete record, everything its MLflow run is written from.
+
+    config      the resolved trial config (optimizer, task, trainer)
+    outcome     CONVERGED, DIVERGED (stopped by the divergence check) or FAILED (it raised)
+    train_loss  the training loss of each step run; a failed trial has none
+    evals       {"step": ..., "val_loss": ..., ...} at each evaluation, for tasks with a
+                validation set
+    final       final_<metric> at the end: train_loss always, the evaluation's metrics if converged
+    divergence  where and why a diverged run was stopped, else None
+    wall_time   seconds from config to Result
+    trajectory  a 2-D task's point at each step, the start included, else None
+    error       a failed trial's traceback, else None
+    node        the Ray node that ran it ("" outside a sweep, or when the node is unknown)
+    trial_id    the hash of `config` a sweep resumes by
+    plots       PNG files by name, drawn where the trial ran
+    """
+
     config: dict
     outcome: str
     train_loss: np.ndarray
@@ -31,6 +48,21 @@ class Result:
     node: str = ""
     trial_id: str = ""
     plots: dict[str, bytes] = field(default_factory=dict)
+
+    @classmethod
+    def failed(
+        cls, config: dict, error: str, trial_id: str, node: str = "", wall_time: float = 0.0
+    ) -> "Result":
+        """The record of a trial that raised (or whose worker was lost): no steps, its traceback."""
+        return cls(
+            config=config,
+            outcome=FAILED,
+            train_loss=np.empty(0),
+            error=error,
+            wall_time=wall_time,
+            node=node,
+            trial_id=trial_id,
+        )
 
     @property
     def steps_run(self) -> int:

@@ -9,6 +9,7 @@ import yaml
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param
 
+from trainer import contract
 from trainer.naming import flatten
 from trainer.preflight import sqlite_path
 from trainer.result import FAILED, Result
@@ -37,7 +38,7 @@ def result_metrics(result: Result) -> list[Metric]:
     """
     now = int(time.time() * 1000)
     metrics = [
-        Metric("train_loss", value, now, step)
+        Metric(contract.TRAIN_LOSS, value, now, step)
         for step, value in enumerate(result.train_loss.tolist())
         if math.isfinite(value)
     ]
@@ -50,24 +51,25 @@ def result_metrics(result: Result) -> list[Metric]:
         if math.isfinite(value):
             metrics.append(Metric(key, value, now, last))
     if result.outcome != FAILED:
-        metrics.append(Metric("diverged", float(result.divergence is not None), now, last))
+        diverged = float(result.divergence is not None)
+        metrics.append(Metric(contract.DIVERGED_METRIC, diverged, now, last))
     return metrics
 
 
 def result_tags(result: Result) -> dict[str, str]:
-    tags = {"outcome": result.outcome, "wall_time": f"{result.wall_time:.4f}"}
+    tags = {contract.OUTCOME: result.outcome, contract.WALL_TIME: f"{result.wall_time:.4f}"}
     if result.trial_id:
-        tags["trial_id"] = result.trial_id
+        tags[contract.TRIAL_ID] = result.trial_id
     if result.node:
-        tags["node"] = result.node
+        tags[contract.NODE] = result.node
     if result.divergence is not None:
         event = result.divergence
         tags.update(
             {
-                "divergence.step": str(event.step),
-                "divergence.reason": event.reason,
-                "divergence.value": repr(event.value),
-                "divergence.last_finite_loss": repr(event.last_finite_loss),
+                contract.DIVERGENCE_STEP: str(event.step),
+                contract.DIVERGENCE_REASON: event.reason,
+                contract.DIVERGENCE_VALUE: repr(event.value),
+                contract.DIVERGENCE_LAST_FINITE_LOSS: repr(event.last_finite_loss),
             }
         )
     return tags
@@ -104,10 +106,10 @@ def batches(params: dict[str, str], metrics: list[Metric]):
 
 def result_files(result: Result) -> dict[str, bytes]:
     """config.yaml, the plots the worker rendered, and a failed trial's traceback."""
-    files = {"config.yaml": yaml.safe_dump(result.config, sort_keys=False).encode()}
+    files = {contract.CONFIG_FILE: yaml.safe_dump(result.config, sort_keys=False).encode()}
     files.update(result.plots)
     if result.error is not None:
-        files["traceback.txt"] = result.error.encode()
+        files[contract.TRACEBACK_FILE] = result.error.encode()
     return files
 
 

@@ -3,6 +3,9 @@
 from mlflow import MlflowClient
 from support import REPO, children, parents, run_script, sqlite_uri
 
+from trainer import contract
+from trainer.result import CONVERGED, FAILED
+
 TESTS = str(REPO / "tests" / "helpers")
 
 
@@ -35,14 +38,16 @@ def test_custom_optimizer_runs_in_a_sweep_and_a_raising_trial_is_recorded_failed
     for lr, run in runs.items():
         assert run.data.params["optimizer._target_"] == "custom_optimizers.BrokenSGD"
         if lr >= 0.1:
-            assert run.info.status == "FAILED" and run.data.tags["outcome"] == "failed"
-            path = client.download_artifacts(run.info.run_id, "traceback.txt", str(tmp_path))
+            assert run.info.status == "FAILED" and run.data.tags[contract.OUTCOME] == FAILED
+            path = client.download_artifacts(
+                run.info.run_id, contract.TRACEBACK_FILE, str(tmp_path)
+            )
             text = open(path).read()
             assert "RuntimeError: BrokenSGD cannot take lr=" in text and "Traceback" in text
         else:
-            assert run.info.status == "FINISHED" and run.data.tags["outcome"] == "converged"
+            assert run.info.status == "FINISHED" and run.data.tags[contract.OUTCOME] == CONVERGED
     metrics = client.get_run(parent.info.run_id).data.metrics
-    assert metrics["failed"] == 2 and metrics["converged"] == 2 and metrics["trials"] == 4
+    assert metrics[FAILED] == 2 and metrics[CONVERGED] == 2 and metrics[contract.TRIALS] == 4
     assert "2 failed" in done.stdout
 
 
@@ -59,6 +64,6 @@ def test_sign_sgd_defined_outside_the_package_trains(tmp_path):
         lr = float(run.data.params["optimizer.lr"])
         x = -10 + 299 * lr
         y_bound = max(1 - 299 * lr, lr)
-        final = run.data.metrics["final_train_loss"]
+        final = run.data.metrics[contract.FINAL_TRAIN_LOSS]
         assert 0.5 * x * x <= final <= 0.5 * (x * x + 50 * y_bound * y_bound) + 1e-9
-        assert run.data.tags["outcome"] == "converged"
+        assert run.data.tags[contract.OUTCOME] == CONVERGED

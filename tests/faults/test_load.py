@@ -3,6 +3,9 @@
 from mlflow import MlflowClient
 from support import assert_exactly_once, parents, run_script, sqlite_uri
 
+from trainer import contract
+from trainer.result import CONVERGED
+
 
 def test_many_short_trials_are_all_logged_in_full(tmp_path):
     done = run_script(
@@ -21,5 +24,5 @@ def test_many_short_trials_are_all_logged_in_full(tmp_path):
     [parent] = parents(client)
     runs = assert_exactly_once(client, parent.info.run_id, grid_size=48)
     for run in runs:
-        assert run.data.tags["outcome"] == "converged"
-        assert len(client.get_metric_history(run.info.run_id, "train_loss")) == 100
+        assert run.data.tags[contract.OUTCOME] == CONVERGED
+        assert len(client.get_metric_history(run.info.run_id, contract.TRAIN_LOSS)) == 100

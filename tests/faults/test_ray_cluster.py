@@ -7,6 +7,8 @@ from mlflow import MlflowClient
 from ray.cluster_utils import Cluster
 from support import SweepProcess, assert_exactly_once, parents, run_script, sqlite_uri
 
+from trainer import contract
+
 GRID = [
     "sweep=quadratic",
     "optimizer.lr=0.005,0.01,0.02,0.03",
@@ -39,9 +41,9 @@ def test_trials_run_on_both_nodes_and_each_records_its_node(tmp_path, cluster):
     client = MlflowClient(sqlite_uri(tmp_path))
     [parent] = parents(client)
     runs = assert_exactly_once(client, parent.info.run_id, grid_size=12)
-    nodes = {run.data.tags["node"] for run in runs}
+    nodes = {run.data.tags[contract.NODE] for run in runs}
     assert nodes == {cluster.head_node.node_id, worker.node_id}
-    path = client.download_artifacts(parent.info.run_id, "results.csv", str(tmp_path))
+    path = client.download_artifacts(parent.info.run_id, contract.RESULTS_FILE, str(tmp_path))
     with open(path) as handle:
         assert {row["node"] for row in csv.DictReader(handle)} == nodes
 

@@ -14,6 +14,8 @@ from support import (
     run_script,
 )
 
+from trainer import contract
+
 GRID = [
     "task=digits_mlp",
     "optimizer=momentum",
@@ -75,11 +77,11 @@ def test_server_lost_mid_sweep_spools_results_and_the_rerun_logs_them(tmp_path, 
     runs = assert_exactly_once(client, parent.info.run_id, grid_size=8, experiment="lost")
     assert not spool[0].exists()
     parent = client.get_run(parent.info.run_id)
-    assert parent.info.status == "FINISHED" and parent.data.metrics["trials"] == 8
+    assert parent.info.status == "FINISHED" and parent.data.metrics[contract.TRIALS] == 8
     # Artifacts went through the server, not to a local path of this process.
     files = {a.path for a in client.list_artifacts(parent.info.run_id)}
-    assert {"heatmap.png", "results.csv"} <= files
-    assert "loss_curve.png" in {a.path for a in client.list_artifacts(runs[0].info.run_id)}
+    assert {contract.HEATMAP_FILE, contract.RESULTS_FILE} <= files
+    assert contract.LOSS_CURVE_FILE in {a.path for a in client.list_artifacts(runs[0].info.run_id)}
 
 
 def test_unreachable_server_is_refused_before_anything_starts(tmp_path):

@@ -8,6 +8,8 @@ import time
 from mlflow import MlflowClient
 from support import SweepProcess, assert_exactly_once, parents, sqlite_uri
 
+from trainer.result import FAILED
+
 
 def busy_workers() -> list[int]:
     """Ray titles a worker process `ray::run_trials` while it runs that task."""
@@ -41,4 +43,4 @@ def test_worker_killed_mid_trial_is_retried_and_logged_exactly_once(tmp_path):
     client = MlflowClient(sqlite_uri(tmp_path))
     [parent] = parents(client)
     assert_exactly_once(client, parent.info.run_id, grid_size=6)
-    assert client.get_run(parent.info.run_id).data.metrics["failed"] == 0
+    assert client.get_run(parent.info.run_id).data.metrics[FAILED] == 0

@@ -7,10 +7,11 @@ import pytest
 from mlflow import MlflowClient
 from support import children, history_steps, parents, sqlite_uri
 
+from trainer import contract
 from trainer.config import ConfigError, hydra_context
-from trainer.loop import train
 from trainer.sweep.grid import expand
 from trainer.sweep.store_process import StoreProcess
+from trainer.trial import run_trial
 
 GRID = ["task=quadratic", "optimizer=momentum", "optimizer.lr=0.01,0.02", "trainer.steps=5"]
 
@@ -27,7 +28,7 @@ def test_a_new_store_is_created_with_its_parent_run_and_nothing_finished(tmp_pat
     assert store.finished == set()
     store.close()
     [parent] = parents(MlflowClient(uri))
-    assert parent.data.tags["sweep_id"] == sweep.sweep_id
+    assert parent.data.tags[contract.SWEEP_ID] == sweep.sweep_id
     assert parent.info.run_name == "sweep mine"
 
 
@@ -38,15 +39,9 @@ def test_a_store_mlflow_refuses_is_one_clear_error(tmp_path):
         opening.ready()
 
 
-def trained(trial):
-    result = train(trial.config)
-    result.trial_id = trial.trial_id
-    return result
-
-
 def test_results_are_logged_by_the_child_and_kept_in_the_spool_once_it_is_gone(tmp_path):
     uri, sweep = sqlite_uri(tmp_path), grid()
-    first, second = (trained(trial) for trial in sweep.trials)
+    first, second = (run_trial(t.config, t.trial_id) for t in sweep.trials)
     store = StoreProcess(uri, "gradsweep", sweep, "mine").ready()
     assert store.log(first, "first")
     os.kill(store._child.pid, signal.SIGKILL)
@@ -56,9 +51,12 @@ def test_results_are_logged_by_the_child_and_kept_in_the_spool_once_it_is_gone(t
     down, _, _ = store.status()
     assert "ended" in down
     assert [r.trial_id for r in store.spool.load()] == [second.trial_id]
+    rows, spooled = store.replay_spool({second.trial_id: "second"})
+    assert [row.trial_id for row in rows] == [second.trial_id] and spooled == 1
+    assert [r.trial_id for r in store.spool.load()] == [second.trial_id]
     store.close()
     client = MlflowClient(uri)
     [parent] = parents(client)
     [child] = children(client, parent.info.run_id)
-    assert child.data.tags["trial_id"] == first.trial_id
+    assert child.data.tags[contract.TRIAL_ID] == first.trial_id
     assert history_steps(client, child.info.run_id) == list(range(first.steps_run))

@@ -7,6 +7,9 @@ import pytest
 from mlflow import MlflowClient
 from support import children, history_steps, parents, run_script, sqlite_uri
 
+from trainer import contract
+from trainer.result import CONVERGED, DIVERGED, FAILED
+
 LRS = [0.01, 0.0153, 0.0235, 0.036, 0.0551, 0.0845, 0.13, 0.2]
 MOMENTA = [0.0, 0.5, 0.9]
 STEPS = 200
@@ -41,19 +44,19 @@ def test_one_child_per_grid_point_with_one_point_per_step(sweep):
         for r in runs
     }
     assert points == {(lr, m) for lr in LRS for m in MOMENTA}
-    assert len({r.data.tags["trial_id"] for r in runs}) == len(runs)
+    assert len({r.data.tags[contract.TRIAL_ID] for r in runs}) == len(runs)
     for run in runs:
         assert run.info.status == "FINISHED"
         steps = history_steps(client, run.info.run_id)
         assert steps == list(range(len(steps)))
-        if run.data.tags["outcome"] == "converged":
+        if run.data.tags[contract.OUTCOME] == CONVERGED:
             assert len(steps) == STEPS
-            assert run.data.metrics["diverged"] == 0
+            assert run.data.metrics[contract.DIVERGED_METRIC] == 0
         else:
-            diverged_at = int(run.data.tags["divergence.step"])
+            diverged_at = int(run.data.tags[contract.DIVERGENCE_STEP])
             assert len(steps) in (diverged_at, diverged_at + 1)
-            assert run.data.metrics["diverged"] == 1
-            assert run.data.tags["divergence.reason"]
+            assert run.data.metrics[contract.DIVERGED_METRIC] == 1
+            assert run.data.tags[contract.DIVERGENCE_REASON]
 
 
 def test_children_are_nested_named_and_carry_the_run_contract(sweep):
@@ -62,9 +65,9 @@ def test_children_are_nested_named_and_carry_the_run_contract(sweep):
         lr, m = run.data.params["optimizer.lr"], run.data.params["optimizer.momentum"]
         assert run.info.run_name == f"momentum lr={float(lr):g} m={float(m):g}"
         assert run.data.params["task.name"] == "quadratic"
-        assert run.data.tags["node"]
+        assert run.data.tags[contract.NODE]
         files = {a.path for a in client.list_artifacts(run.info.run_id)}
-        assert {"config.yaml", "loss_curve.png", "trajectory.png"} <= files
+        assert {contract.CONFIG_FILE, contract.LOSS_CURVE_FILE, contract.TRAJECTORY_FILE} <= files
 
 
 def test_divergence_matches_the_heavy_ball_stability_boundary(sweep):
@@ -79,36 +82,38 @@ def test_divergence_matches_the_heavy_ball_stability_boundary(sweep):
             continue
         judged += 1
         expected = "diverged" if lr > boundary else "converged"
-        assert run.data.tags["outcome"] == expected, (lr, m)
+        assert run.data.tags[contract.OUTCOME] == expected, (lr, m)
     assert judged >= 20
 
 
 def test_parent_has_summary_metrics_and_artifacts(sweep):
     _, client, parent, done = sweep
     runs = children(client, parent.info.run_id)
-    outcomes = [r.data.tags["outcome"] for r in runs]
+    outcomes = [r.data.tags[contract.OUTCOME] for r in runs]
     parent = client.get_run(parent.info.run_id)
     metrics = parent.data.metrics
     assert parent.info.status == "FINISHED"
-    assert metrics["trials"] == len(runs)
-    assert metrics["converged"] == outcomes.count("converged")
-    assert metrics["diverged"] == outcomes.count("diverged") > 0
-    assert metrics["failed"] == 0
+    assert metrics[contract.TRIALS] == len(runs)
+    assert metrics[CONVERGED] == outcomes.count(CONVERGED)
+    assert metrics[DIVERGED] == outcomes.count(DIVERGED) > 0
+    assert metrics[FAILED] == 0
     finals = [
-        r.data.metrics["final_train_loss"] for r in runs if r.data.tags["outcome"] == "converged"
+        r.data.metrics[contract.FINAL_TRAIN_LOSS]
+        for r in runs
+        if r.data.tags[contract.OUTCOME] == CONVERGED
     ]
-    assert metrics["best_final_loss"] == min(finals)
-    assert parent.data.params["grid_size"] == str(len(runs))
+    assert metrics[contract.BEST_FINAL_LOSS] == min(finals)
+    assert parent.data.params[contract.GRID_SIZE] == str(len(runs))
     files = {a.path for a in client.list_artifacts(parent.info.run_id)}
-    assert {"heatmap.png", "loss_curves.png", "results.csv"} <= files
-    folder = client.download_artifacts(parent.info.run_id, "results.csv")
+    assert {contract.HEATMAP_FILE, contract.LOSS_CURVES_FILE, contract.RESULTS_FILE} <= files
+    folder = client.download_artifacts(parent.info.run_id, contract.RESULTS_FILE)
     with open(folder) as handle:
         rows = list(csv.DictReader(io.StringIO(handle.read())))
     assert len(rows) == len(runs)
-    assert {row["trial_id"] for row in rows} == {r.data.tags["trial_id"] for r in runs}
+    assert {row["trial_id"] for row in rows} == {r.data.tags[contract.TRIAL_ID] for r in runs}
     for row in rows:
         assert row["outcome"] in ("converged", "diverged") and row["node"] and row["wall_time"]
-        assert (row["divergence_step"] != "") == (row["outcome"] == "diverged")
+        assert (row["divergence_step"] != "") == (row["outcome"] == DIVERGED)
     assert "mlflow ui --backend-store-uri sqlite:///" in done.stdout
 
 
@@ -131,7 +136,7 @@ def test_deleted_children_are_restored_exactly(sweep):
     after = children(client, parent.info.run_id)
     assert len(after) == len(runs)
     new = [r for r in after if r.info.run_id not in kept]
-    assert sorted(r.data.tags["trial_id"] for r in new) == sorted(
-        r.data.tags["trial_id"] for r in deleted
+    assert sorted(r.data.tags[contract.TRIAL_ID] for r in new) == sorted(
+        r.data.tags[contract.TRIAL_ID] for r in deleted
     )
-    assert client.get_run(parent.info.run_id).data.metrics["trials"] == len(runs)
+    assert client.get_run(parent.info.run_id).data.metrics[contract.TRIALS] == len(runs)

@@ -8,6 +8,7 @@ import pytest
 from omegaconf import OmegaConf
 
 import optimizers
+from trainer import contract
 from trainer.build import build_optimizer, build_task
 from trainer.cli import trial_config
 from trainer.config import (
@@ -43,7 +44,6 @@ TASKS = {
     "digits_mlp": DigitsMLP,
 }
 TRACKING = {"mlflow": True, "none": False}
-NOT_HYPERPARAMETERS = ("_target_", "_partial_", "name")
 
 
 def compose_node(overrides):
@@ -75,7 +75,7 @@ def test_optimizer_option_composes_instantiates_its_class_and_trains(option):
     assert issubclass(OmegaConf.get_type(node), OptimizerConf)
     assert node.name == option
     assert node._partial_ is True
-    hyperparameters = {k: v for k, v in node.items() if k not in NOT_HYPERPARAMETERS}
+    hyperparameters = contract.hyperparameters(node)
     assert all(type(value) is float for value in hyperparameters.values()), hyperparameters
 
     config = trial_config(to_plain(cfg))

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
+from trainer.contract import FINAL_TRAIN_LOSS
 from trainer.loop import train
 
 # The quadratic's defaults: f = 0.5 (a x^2 + b y^2), b = a * condition, from (x0, y0).
@@ -67,7 +68,7 @@ def test_sgd_just_above_two_over_lambda_max_diverges_at_the_predicted_step(compo
     np.testing.assert_allclose(result.train_loss, analytic, rtol=1e-9)
     assert result.divergence.value == result.train_loss[-1]
     assert result.divergence.last_finite_loss == result.train_loss[-2]
-    assert result.final["final_train_loss"] == result.train_loss[-1]
+    assert result.final[FINAL_TRAIN_LOSS] == result.train_loss[-1]
     assert not any(key.startswith("final_val") for key in result.final)
 
 
@@ -81,7 +82,7 @@ def test_sgd_just_below_two_over_lambda_max_converges(compose):
     np.testing.assert_allclose(
         result.train_loss[:50], [sgd_loss(lr, k) for k in range(50)], rtol=1e-9
     )
-    assert result.final["final_train_loss"] < 1e-12
+    assert result.final[FINAL_TRAIN_LOSS] < 1e-12
 
 
 def first_non_finite(lr: float, steps: int) -> tuple[int, str]:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
+from trainer import contract
 from trainer.loop import train
 from trainer.result import DIVERGED, Divergence, Result
 from trainer.tracking import log_result, open_store, result_metrics
@@ -35,12 +36,12 @@ def test_result_metrics_give_one_train_loss_point_per_step(compose):
         compose(["task=linear_regression", "trainer.steps=120", "trainer.eval_every=40"])
     )
     metrics = by_key(result_metrics(result))
-    assert metrics["train_loss"] == list(enumerate(result.train_loss.tolist()))
-    assert metrics["val_loss"] == [(e["step"], e["val_loss"]) for e in result.evals]
-    assert [step for step, _ in metrics["val_loss"]] == [39, 79, 119]
-    assert metrics["final_train_loss"] == [(119, result.train_loss[-1])]
-    assert metrics["final_val_loss"] == [(119, result.evals[-1]["val_loss"])]
-    assert metrics["diverged"] == [(119, 0.0)]
+    assert metrics[contract.TRAIN_LOSS] == list(enumerate(result.train_loss.tolist()))
+    assert metrics[contract.VAL_LOSS] == [(e["step"], e[contract.VAL_LOSS]) for e in result.evals]
+    assert [step for step, _ in metrics[contract.VAL_LOSS]] == [39, 79, 119]
+    assert metrics[contract.FINAL_TRAIN_LOSS] == [(119, result.train_loss[-1])]
+    assert metrics[contract.FINAL_VAL_LOSS] == [(119, result.evals[-1][contract.VAL_LOSS])]
+    assert metrics[contract.DIVERGED_METRIC] == [(119, 0.0)]
 
 
 def test_result_metrics_leave_out_every_non_finite_value(compose):
@@ -50,17 +51,17 @@ def test_result_metrics_leave_out_every_non_finite_value(compose):
         config=config,
         outcome=DIVERGED,
         train_loss=losses,
-        evals=[{"step": 1, "val_loss": np.nan, "val_accuracy": 0.5}],
-        final={"final_train_loss": 1.0, "final_val_loss": np.inf},
+        evals=[{"step": 1, contract.VAL_LOSS: np.nan, contract.VAL_ACCURACY: 0.5}],
+        final={contract.FINAL_TRAIN_LOSS: 1.0, contract.FINAL_VAL_LOSS: np.inf},
         divergence=Divergence(5, "non-finite loss", 1.0, np.nan),
     )
     metrics = result_metrics(result)
     assert all(math.isfinite(metric.value) for metric in metrics)
     grouped = by_key(metrics)
-    assert grouped["train_loss"] == [(0, 3.0), (1, 2.0), (5, 1.0)]
-    assert grouped["val_accuracy"] == [(1, 0.5)]
-    assert "val_loss" not in grouped and "final_val_loss" not in grouped
-    assert grouped["diverged"] == [(5, 1.0)]
+    assert grouped[contract.TRAIN_LOSS] == [(0, 3.0), (1, 2.0), (5, 1.0)]
+    assert grouped[contract.VAL_ACCURACY] == [(1, 0.5)]
+    assert contract.VAL_LOSS not in grouped and contract.FINAL_VAL_LOSS not in grouped
+    assert grouped[contract.DIVERGED_METRIC] == [(5, 1.0)]
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +79,7 @@ def long_run(compose, tmp_path_factory):
 def test_a_2500_step_run_stores_every_train_loss_point(long_run):
     client, run_id, result = long_run
     assert result.steps_run == 2500
-    history = sorted(client.get_metric_history(run_id, "train_loss"), key=lambda m: m.step)
+    history = sorted(client.get_metric_history(run_id, contract.TRAIN_LOSS), key=lambda m: m.step)
     assert [m.step for m in history] == list(range(2500))
     assert np.array_equal([m.value for m in history], result.train_loss)
     assert client.get_run(run_id).info.status == "FINISHED"

@@ -7,7 +7,9 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
+from trainer import contract
 from trainer.loop import train
+from trainer.result import CONVERGED, DIVERGED
 
 PNG = b"\x89PNG\r\n\x1a\n"
 STORE = "tracking.uri=sqlite:///{store}/mlflow.db"
@@ -131,7 +133,7 @@ def test_params_are_the_flattened_config(quadratic):
 @pytest.mark.parametrize("name", ["quadratic", "digits", "diverged"])
 def test_train_loss_has_one_point_per_step_equal_to_train_in_process(request, name):
     stored = request.getfixturevalue(name)
-    history = stored.history("train_loss")
+    history = stored.history(contract.TRAIN_LOSS)
     assert [step for step, _ in history] == list(range(stored.expected.steps_run))
     assert np.array_equal([value for _, value in history], stored.expected.train_loss)
 
@@ -139,40 +141,40 @@ def test_train_loss_has_one_point_per_step_equal_to_train_in_process(request, na
 def test_a_converged_run_ends_with_final_metrics_diverged_0_and_its_outcome(quadratic):
     assert quadratic.run.info.status == "FINISHED"
     metrics = quadratic.run.data.metrics
-    assert metrics["final_train_loss"] == quadratic.expected.train_loss[-1]
-    assert metrics["diverged"] == 0.0
-    assert quadratic.run.data.tags["outcome"] == "converged"
-    assert not any(tag.startswith("divergence.") for tag in quadratic.run.data.tags)
-    assert quadratic.history("val_loss") == []
+    assert metrics[contract.FINAL_TRAIN_LOSS] == quadratic.expected.train_loss[-1]
+    assert metrics[contract.DIVERGED_METRIC] == 0.0
+    assert quadratic.run.data.tags[contract.OUTCOME] == CONVERGED
+    assert not any(tag.startswith(contract.DIVERGENCE) for tag in quadratic.run.data.tags)
+    assert quadratic.history(contract.VAL_LOSS) == []
 
 
 def test_validation_metrics_are_logged_at_each_evaluation(digits):
     steps = [19, 39, 59, 79, 99]
     assert [e["step"] for e in digits.expected.evals] == steps
-    for key in ("val_loss", "val_accuracy"):
+    for key in (contract.VAL_LOSS, contract.VAL_ACCURACY):
         assert digits.history(key) == [(e["step"], e[key]) for e in digits.expected.evals]
     metrics = digits.run.data.metrics
-    assert metrics["final_val_loss"] == digits.expected.evals[-1]["val_loss"]
-    assert metrics["final_val_accuracy"] == digits.expected.evals[-1]["val_accuracy"]
-    assert metrics["final_train_loss"] == digits.expected.train_loss[-1]
-    assert metrics["diverged"] == 0.0
+    assert metrics[contract.FINAL_VAL_LOSS] == digits.expected.evals[-1][contract.VAL_LOSS]
+    assert metrics[contract.FINAL_VAL_ACCURACY] == digits.expected.evals[-1][contract.VAL_ACCURACY]
+    assert metrics[contract.FINAL_TRAIN_LOSS] == digits.expected.train_loss[-1]
+    assert metrics[contract.DIVERGED_METRIC] == 0.0
 
 
 def test_a_diverged_run_is_tagged_with_its_step_and_reason(diverged):
     event = diverged.expected.divergence
     assert event is not None and "non-finite" in event.reason
     tags = diverged.run.data.tags
-    assert tags["outcome"] == "diverged"
-    assert tags["divergence.step"] == str(event.step)
-    assert tags["divergence.reason"] == event.reason
-    assert diverged.run.data.metrics["diverged"] == 1.0
+    assert tags[contract.OUTCOME] == DIVERGED
+    assert tags[contract.DIVERGENCE_STEP] == str(event.step)
+    assert tags[contract.DIVERGENCE_REASON] == event.reason
+    assert diverged.run.data.metrics[contract.DIVERGED_METRIC] == 1.0
     assert diverged.run.info.status == "FINISHED"
     assert f"diverged at step {event.step}: {event.reason}" in diverged.done.stdout
     assert "RuntimeWarning" not in diverged.done.stderr
 
 
 def test_each_run_carries_a_trial_id_tag_that_tells_configs_apart(quadratic, diverged):
-    ids = [stored.run.data.tags.get("trial_id") for stored in (quadratic, diverged)]
+    ids = [stored.run.data.tags.get(contract.TRIAL_ID) for stored in (quadratic, diverged)]
     assert all(ids), ids
     assert ids[0] != ids[1]
 
@@ -187,15 +189,15 @@ def test_a_diverged_run_logs_no_non_finite_metric_value(diverged):
 @pytest.mark.parametrize(
     ("name", "plots"),
     [
-        ("quadratic", {"loss_curve.png", "trajectory.png"}),
-        ("digits", {"loss_curve.png"}),
-        ("diverged", {"loss_curve.png", "trajectory.png"}),
+        ("quadratic", {contract.LOSS_CURVE_FILE, contract.TRAJECTORY_FILE}),
+        ("digits", {contract.LOSS_CURVE_FILE}),
+        ("diverged", {contract.LOSS_CURVE_FILE, contract.TRAJECTORY_FILE}),
     ],
 )
 def test_artifacts_are_the_config_and_the_plots(request, tmp_path, name, plots):
     stored = request.getfixturevalue(name)
-    assert stored.artifact_names() == {"config.yaml"} | plots
-    assert yaml.safe_load(stored.artifact("config.yaml", tmp_path)) == stored.config
+    assert stored.artifact_names() == {contract.CONFIG_FILE} | plots
+    assert yaml.safe_load(stored.artifact(contract.CONFIG_FILE, tmp_path)) == stored.config
     for plot in plots:
         assert stored.artifact(plot, tmp_path).startswith(PNG)
 
@@ -208,6 +210,6 @@ def test_a_custom_optimizer_trains_with_tracking_none_and_writes_no_store(script
     x, y = -10.0 + 0.25 * 29, 0.0
     last = 0.5 * (x * x + 50.0 * y * y)
     assert "outcome: converged after 30 steps" in done.stdout
-    assert f"final_train_loss: {last:.6g}\n" in done.stdout
+    assert f"{contract.FINAL_TRAIN_LOSS}: {last:.6g}\n" in done.stdout
     assert "logged run" not in done.stdout
     assert list(launched.cwd.iterdir()) == [] and list(launched.store.iterdir()) == []

@@ -2,15 +2,17 @@
 
 import signal
 import time
+from dataclasses import dataclass
 
 import ray
 from tqdm import tqdm
 
 from trainer.naming import run_name
 from trainer.result import DIVERGED, FAILED
-from trainer.sweep.grid import Grid
+from trainer.sweep.grid import Grid, Trial
 from trainer.sweep.runner import RayTrials, connect
 from trainer.sweep.store_process import StoreProcess
+from trainer.sweep.store_protocol import Store
 from trainer.sweep.summary import Row, table
 
 
@@ -51,28 +53,57 @@ def run_sweep(
         ray.shutdown()
 
 
-def open_in_process(uri: str, experiment: str, grid: Grid, sweep_name: str):
+def open_in_process(uri: str, experiment: str, grid: Grid, sweep_name: str) -> Store:
     from trainer.sweep.store import SweepStore  # MLflow's import: seconds, so only when needed
 
     return SweepStore(uri, experiment, grid, sweep_name)
 
 
-def sweep(grid: Grid, sweep_cfg: dict, uri: str, cpus: int, store, started: float) -> int:
-    """Submit what is left to Ray, log results as they come, and write the parent's summary."""
-    spooled_ids = {result.trial_id for result in store.spool.load()}
-    done = set(store.finished) | spooled_ids
-    todo = [t for t in grid.trials if t.trial_id not in done]
-    runner = RayTrials(todo, cpus, sweep_cfg["trials_per_task"])
-    names = {t.trial_id: run_name(t.config, grid.axes) for t in grid.trials}
-    rows, spooled = store.replay_spool(names)
-    print(
-        f"sweep {sweep_cfg['name']}: {len(grid.trials)} trials, {len(done)} already "
-        f"done, {len(todo)} to run on {cpus} CPUs; tracking {uri}"
-    )
+@dataclass
+class Plan:
+    """What this invocation has to do: the trials left to run, and every trial's run name."""
 
+    todo: list[Trial]
+    names: dict[str, str]
+    done: int  # trials logged or spooled by an earlier invocation
+
+
+@dataclass
+class Progress:
+    """What this invocation did: a row per trial logged (or spooled), and how many it spooled."""
+
+    rows: list[Row]
+    spooled: int
+    interrupted: bool = False
+
+
+def sweep(grid: Grid, sweep_cfg: dict, uri: str, cpus: int, store: Store, started: float) -> int:
+    """Submit what is left to Ray, log results as they come, and write the parent's summary."""
+    work = plan(grid, store)
+    runner = RayTrials(work.todo, cpus, sweep_cfg["trials_per_task"])
+    # Spooled results are logged while the workers start on the rest.
+    progress = Progress(*store.replay_spool(work.names))
+    print(
+        f"sweep {sweep_cfg['name']}: {len(grid.trials)} trials, {work.done} already "
+        f"done, {len(work.todo)} to run on {cpus} CPUs; tracking {uri}"
+    )
+    run(runner, work, store, progress)
+    return report(store, progress, len(grid.trials), uri, cpus, started)
+
+
+def plan(grid: Grid, store: Store) -> Plan:
+    """The trials neither logged nor spooled by an earlier invocation, and every run's name."""
+    done = set(store.finished) | {result.trial_id for result in store.spool.load()}
+    todo = [t for t in grid.trials if t.trial_id not in done]
+    names = {t.trial_id: run_name(t.config, grid.axes) for t in grid.trials}
+    return Plan(todo, names, len(done))
+
+
+def run(runner: RayTrials, work: Plan, store: Store, progress: Progress) -> None:
+    """Log each result as it comes, with a progress bar; the first Ctrl-C stops after it."""
     bar = tqdm(
-        total=len(grid.trials),
-        initial=len(grid.trials) - len(todo),
+        total=len(work.names),
+        initial=len(work.names) - len(work.todo),
         unit="trial",
         desc="trials",
         dynamic_ncols=True,
@@ -81,29 +112,36 @@ def sweep(grid: Grid, sweep_cfg: dict, uri: str, cpus: int, store, started: floa
     with Interrupt() as interrupt, bar:
         for results in runner.results():
             for result in results:
-                name = names[result.trial_id]
+                name = work.names[result.trial_id]
                 if not store.log(result, name):
-                    spooled += 1
-                rows.append(Row.from_result(result, name))
+                    progress.spooled += 1
+                progress.rows.append(Row.from_result(result, name))
                 tally[result.outcome] = tally.get(result.outcome, 0) + 1
                 bar.set_postfix(diverged=tally[DIVERGED], failed=tally[FAILED], refresh=False)
                 bar.update(1)
             if interrupt.requested:
                 runner.cancel()
                 break
+    progress.interrupted = interrupt.requested
 
+
+def report(
+    store: Store, progress: Progress, trials: int, uri: str, cpus: int, started: float
+) -> int:
+    """The parent's summary and the closing lines; the exit code (1: spooled, 130: interrupted)."""
+    rows = progress.rows
     down, _, _ = store.status()
     if down is not None:
         print(
-            f"error: {spooled} results could not be logged to {uri} "
+            f"error: {progress.spooled} results could not be logged to {uri} "
             f"({down.splitlines()[0]}); they are kept in {store.spool.path}. "
             "Run the same command again when the tracking server is back to log them."
         )
         return 1
-    if interrupt.requested:
+    if progress.interrupted:
         store.mark_killed()
         print(
-            f"interrupted: {len(rows) + len(store.finished)} of {len(grid.trials)} trials are "
+            f"interrupted: {len(rows) + len(store.finished)} of {trials} trials are "
             "logged; run the same command again to finish the rest."
         )
         return 130

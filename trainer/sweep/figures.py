@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from trainer.build import build_task
+from trainer.contract import FINAL_TRAIN_LOSS, TRAIN_LOSS
 from trainer.plots import to_png
 from trainer.result import CONVERGED, DIVERGED
 from trainer.sweep.summary import Row
@@ -61,9 +62,9 @@ def heatmap_png(rows: list[Row], axes: dict[str, list[str]], configs: dict[str, 
     for row in rows:
         panels[panel_key(row)].append(row)
     finals = [
-        r.final["final_train_loss"]
+        r.final[FINAL_TRAIN_LOSS]
         for r in rows
-        if r.outcome == CONVERGED and r.final.get("final_train_loss", 0) > 0
+        if r.outcome == CONVERGED and r.final.get(FINAL_TRAIN_LOSS, 0) > 0
     ]
     norm = LogNorm(min(finals), max(finals) * (1 + 1e-9)) if finals else None
     figure = Figure(figsize=(6.5 * len(panels), 4.8))
@@ -73,7 +74,7 @@ def heatmap_png(rows: list[Row], axes: dict[str, list[str]], configs: dict[str, 
         image = _panel(axes_, members, x_key, y_key, norm, configs)
         axes_.set_title(title)
         if image is not None:
-            figure.colorbar(image, ax=axes_, label="final_train_loss")
+            figure.colorbar(image, ax=axes_, label=FINAL_TRAIN_LOSS)
     return to_png(figure, tight=True)
 
 
@@ -87,9 +88,9 @@ def _panel(axes, rows: list[Row], x_key, y_key, norm, configs):
     for (x, y), members in cells.items():
         i, j = ys.index(y), xs.index(x)
         finals = [
-            m.final["final_train_loss"]
+            m.final[FINAL_TRAIN_LOSS]
             for m in members
-            if m.outcome == CONVERGED and "final_train_loss" in m.final
+            if m.outcome == CONVERGED and FINAL_TRAIN_LOSS in m.final
         ]
         if finals and all(m.outcome == CONVERGED for m in members):
             grid[i, j] = max(float(np.median(finals)), 1e-300)
@@ -169,5 +170,5 @@ def loss_curves_png(rows: list[Row]) -> bytes:
         axes.set_yscale("log")
     if norm is not None:
         figure.colorbar(ScalarMappable(norm=norm, cmap=colormap), ax=axes, label=LR)
-    axes.set(xlabel="step", ylabel="train_loss", title="all trials (x: diverged)")
+    axes.set(xlabel="step", ylabel=TRAIN_LOSS, title="all trials (x: diverged)")
     return to_png(figure, tight=True)

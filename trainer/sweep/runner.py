@@ -6,12 +6,11 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import ray
 from ray.exceptions import RayError
 
 from trainer.config import ConfigError
-from trainer.result import FAILED, Result
+from trainer.result import Result
 from trainer.sweep.grid import Trial
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -55,44 +54,20 @@ def connect(address: str, num_cpus: int | None) -> int:
     return int(ray.available_resources().get("CPU", 1))
 
 
-def run_trial(trial: Trial, node: str) -> Result:
-    # Imported here, in the worker: the driver never trains, and never pays for matplotlib.
-    from trainer.build import build_task
-    from trainer.loop import train_or_fail
-    from trainer.plots import render_run_plots
-
-    result = train_or_fail(trial.config)
-    result.trial_id, result.node = trial.trial_id, node
-    if result.error is None:
-        # Only a 2-D task's trajectory plot needs the task (its contours): build it only then.
-        task = None
-        if result.trajectory is not None:
-            task = build_task(trial.config["task"], seed=trial.config["trainer"]["seed"])
-        result.plots = render_run_plots(result, task)
-    return result
-
-
 @ray.remote(num_cpus=1, max_retries=3)
 def run_trials(trials: list[Trial]) -> list[Result]:
     """One Ray task: a chunk of trials in sequence. If the worker dies, Ray reruns the chunk."""
+    # Imported here, in the worker: the driver never trains, and never pays for matplotlib.
+    from trainer.trial import run_trial
+
     node = ray.get_runtime_context().get_node_id()
-    return [run_trial(trial, node) for trial in trials]
+    return [run_trial(trial.config, trial.trial_id, node) for trial in trials]
 
 
 def chunks(trials: list[Trial], cpus: int, per_task: int | None) -> list[list[Trial]]:
     """About TASKS_PER_CPU tasks per CPU, so short trials are not dominated by per-task overhead."""
     size = per_task or max(1, math.ceil(len(trials) / (cpus * TASKS_PER_CPU)))
     return [trials[i : i + size] for i in range(0, len(trials), size)]
-
-
-def failed(trial: Trial, error: str) -> Result:
-    return Result(
-        config=trial.config,
-        outcome=FAILED,
-        train_loss=np.empty(0),
-        error=error,
-        trial_id=trial.trial_id,
-    )
 
 
 class RayTrials:
@@ -116,7 +91,7 @@ class RayTrials:
                 except RayError:
                     # Ray's retries are spent (or the node is gone for good): record, go on.
                     error = traceback.format_exc()
-                    yield [failed(trial, error) for trial in chunk]
+                    yield [Result.failed(t.config, error, t.trial_id) for t in chunk]
 
     def cancel(self) -> None:
         for ref in self.pending:

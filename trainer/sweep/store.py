@@ -8,10 +8,11 @@ import requests
 from mlflow.entities import Metric
 from mlflow.exceptions import MlflowException
 
+from trainer import contract
 from trainer.result import Result
 from trainer.sweep.figures import heatmap_png, loss_curves_png
 from trainer.sweep.grid import Grid
-from trainer.sweep.spool import Spool, spool_path
+from trainer.sweep.store_protocol import SpoolFallback, StoreDown
 from trainer.sweep.summary import Row, counts, results_csv, table
 from trainer.tracking import log_files, log_result, open_store
 
@@ -24,21 +25,20 @@ HTTP_DEFAULTS = {
 }
 
 
-class SweepStore:
+class SweepStore(SpoolFallback):
     """The parent run and its children in MLflow; the only writer to the tracking store."""
 
     def __init__(self, uri: str, experiment: str, grid: Grid, sweep_name: str):
+        super().__init__(uri, grid.sweep_id)
         for name, value in HTTP_DEFAULTS.items():
             os.environ.setdefault(name, value)
         self.uri, self.grid = uri, grid
         self.client, self.experiment_id = open_store(uri, experiment)
         self.parent_id = self._parent(sweep_name)
-        self.spool = Spool(spool_path(uri, grid.sweep_id))
-        self.down: Exception | None = None
         self.logging_seconds = 0.0
         self.finished = {}
         for run in self._children():
-            trial_id = run.data.tags.get("trial_id")
+            trial_id = run.data.tags.get(contract.TRIAL_ID)
             if run.info.status == "FINISHED" and trial_id not in self.finished:
                 self.finished[trial_id] = run
             else:
@@ -48,7 +48,7 @@ class SweepStore:
     def _parent(self, sweep_name: str) -> str:
         found = self.client.search_runs(
             [self.experiment_id],
-            filter_string=f"tags.sweep_id = '{self.grid.sweep_id}'",
+            filter_string=f"tags.{contract.SWEEP_ID} = '{self.grid.sweep_id}'",
             max_results=1,
         )
         if found:
@@ -58,11 +58,11 @@ class SweepStore:
         run = self.client.create_run(
             self.experiment_id,
             run_name=f"sweep {sweep_name}",
-            tags={"sweep_id": self.grid.sweep_id, "sweep.name": sweep_name},
+            tags={contract.SWEEP_ID: self.grid.sweep_id, contract.SWEEP_NAME: sweep_name},
         )
-        params = {"sweep.name": sweep_name, "grid_size": str(len(self.grid.trials))}
-        params.update({f"axis.{k}": ",".join(v) for k, v in self.grid.axes.items()})
-        params.update({f"fixed.{k}": v for k, v in self.grid.fixed.items()})
+        params = {contract.SWEEP_NAME: sweep_name, contract.GRID_SIZE: str(len(self.grid.trials))}
+        params.update({contract.AXIS + k: ",".join(v) for k, v in self.grid.axes.items()})
+        params.update({contract.FIXED + k: v for k, v in self.grid.fixed.items()})
         for key, value in params.items():
             self.client.log_param(run.info.run_id, key, value[:6000])
         return run.info.run_id
@@ -72,7 +72,7 @@ class SweepStore:
         while True:
             page = self.client.search_runs(
                 [self.experiment_id],
-                filter_string=f"tags.`mlflow.parentRunId` = '{self.parent_id}'",
+                filter_string=f"tags.`{contract.PARENT_RUN_ID}` = '{self.parent_id}'",
                 max_results=1000,
                 page_token=token,
             )
@@ -81,40 +81,20 @@ class SweepStore:
             if not token:
                 return runs
 
-    def log(self, result: Result, name: str) -> bool:
-        """Log one trial as a child run, or keep it in the spool when the store is unreachable."""
-        if self.down is None:
-            started = time.perf_counter()
-            try:
-                log_result(
-                    self.client,
-                    self.experiment_id,
-                    result,
-                    name,
-                    {"mlflow.parentRunId": self.parent_id},
-                )
-                return True
-            except STORE_ERRORS as error:
-                self.down = error
-            finally:
-                self.logging_seconds += time.perf_counter() - started
-        self.spool.append(result)
-        return False
+    def write(self, result: Result, name: str) -> None:
+        """Log one trial as a child run; StoreDown if the store cannot be reached."""
+        started = time.perf_counter()
+        try:
+            parent = {contract.PARENT_RUN_ID: self.parent_id}
+            log_result(self.client, self.experiment_id, result, name, parent)
+        except STORE_ERRORS as error:
+            raise StoreDown(str(error)) from error
+        finally:
+            self.logging_seconds += time.perf_counter() - started
 
-    def replay_spool(self, names: dict[str, str]) -> tuple[list[Row], int]:
-        """Log what an earlier invocation had to spool; the rows, and how many are still spooled."""
-        rows, spooled = [], 0
-        for result in self.spool.load():
-            if result.trial_id in names and result.trial_id not in self.finished:
-                spooled += not self.log(result, names[result.trial_id])
-                rows.append(Row.from_result(result, names[result.trial_id]))
-        if self.down is None:
-            self.spool.clear()
-        return rows, spooled
-
-    def status(self) -> tuple[str | None, float, str]:
-        """(why the store is unreachable or None, seconds spent logging, the parent run's id)."""
-        return (None if self.down is None else str(self.down)), self.logging_seconds, self.parent_id
+    def progress(self) -> tuple[float, str]:
+        """Seconds spent logging so far, and the parent run's id."""
+        return self.logging_seconds, self.parent_id
 
     def mark_killed(self) -> None:
         self.client.set_terminated(self.parent_id, "KILLED")
@@ -126,7 +106,7 @@ class SweepStore:
         """Trials finished by an earlier invocation, with their curves read back."""
         rows = []
         for run in self.finished.values():
-            history = self.client.get_metric_history(run.info.run_id, "train_loss")
+            history = self.client.get_metric_history(run.info.run_id, contract.TRAIN_LOSS)
             curve = np.array([m.value for m in sorted(history, key=lambda m: m.step)])
             rows.append(Row.from_run(run, curve))
         return rows
@@ -134,7 +114,11 @@ class SweepStore:
     def finish(self, rows: list[Row], elapsed: float, cpus: int) -> None:
         """The parent's summary: counts, this invocation's wall and logging time, figures."""
         now = int(time.time() * 1000)
-        metrics = {**counts(rows), "wall_time_s": elapsed, "logging_s": self.logging_seconds}
+        metrics = {
+            **counts(rows),
+            contract.WALL_TIME_S: elapsed,
+            contract.LOGGING_S: self.logging_seconds,
+        }
         self.client.log_batch(
             self.parent_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()]
         )
@@ -143,10 +127,10 @@ class SweepStore:
             self.client,
             self.parent_id,
             {
-                "results.csv": results_csv(rows).encode(),
-                "heatmap.png": heatmap_png(rows, self.grid.axes, configs),
-                "loss_curves.png": loss_curves_png(rows),
-                "summary.txt": table(rows, elapsed, cpus).encode(),
+                contract.RESULTS_FILE: results_csv(rows).encode(),
+                contract.HEATMAP_FILE: heatmap_png(rows, self.grid.axes, configs),
+                contract.LOSS_CURVES_FILE: loss_curves_png(rows),
+                contract.SUMMARY_FILE: table(rows, elapsed, cpus).encode(),
             },
         )
         self.client.set_terminated(self.parent_id, "FINISHED")

@@ -6,15 +6,14 @@ it: it opens the store while this process starts Ray, then writes each result it
 thread would not do: it would hold up Ray's start on the GIL.
 """
 
+import functools
 import multiprocessing
 import signal
 import traceback
 
 from trainer.config import ConfigError
-from trainer.result import Result
 from trainer.sweep.grid import Grid
-from trainer.sweep.spool import Spool, spool_path
-from trainer.sweep.summary import Row
+from trainer.sweep.store_protocol import SpoolFallback, StoreDown
 
 
 def open_in_background(
@@ -27,22 +26,22 @@ def open_in_background(
     return StoreProcess(uri, experiment, grid, sweep_name)
 
 
-class StoreLost(Exception):
+class StoreLost(StoreDown):
     """The store process ended without answering."""
 
 
-class StoreProcess:
-    """A SweepStore in a child process, with the same methods the driver calls on one.
+class StoreProcess(SpoolFallback):
+    """A SweepStore in a child process: every Store method but the spool fallback's runs there.
 
     Each call waits for its answer, so results are logged in order and exactly as in-process.
-    If the child dies, what it has not confirmed is kept in the local spool instead, for the
-    next run of the same command to log, exactly as when the tracking server is lost.
+    The fallback stays here: if the store cannot take a result, or the child dies, what it has
+    not confirmed is kept in the local spool, for the next run of the same command to log.
     """
 
     def __init__(self, uri: str, experiment: str, grid: Grid, sweep_name: str):
+        super().__init__(uri, grid.sweep_id)
         self.uri = uri
-        self.spool = Spool(spool_path(uri, grid.sweep_id))
-        self.lost: Exception | None = None
+        self.lost: StoreLost | None = None
         context = multiprocessing.get_context("fork")
         self._conn, child_end = context.Pipe()
         # A daemon only so that a driver dying in between cannot hang on it at exit: close()
@@ -70,6 +69,13 @@ class StoreProcess:
         self.finished = value
         return self
 
+    def __getattr__(self, method: str):
+        """`write`, `progress`, `mark_killed`, `earlier_rows`, `finish`: SweepStore's, run in
+        the child."""
+        if method.startswith("_"):
+            raise AttributeError(method)
+        return functools.partial(self._call, method)
+
     def _call(self, method: str, *args):
         if self.lost is not None:
             raise StoreLost(self.lost)
@@ -79,39 +85,11 @@ class StoreProcess:
         except (EOFError, OSError) as error:
             self.lost = StoreLost(f"the tracking store's process ended ({error!r})")
             raise self.lost from None
+        if status == "down":
+            raise StoreDown(value)
         if status == "error":
             raise RuntimeError(f"the tracking store's process failed in {method}:\n{value}")
         return value
-
-    def log(self, result: Result, name: str) -> bool:
-        try:
-            return self._call("log", result, name)
-        except StoreLost:
-            self.spool.append(result)
-            return False
-
-    def replay_spool(self, names: dict[str, str]) -> tuple[list[Row], int]:
-        try:
-            return self._call("replay_spool", names)
-        except StoreLost:
-            results = [r for r in self.spool.load() if r.trial_id in names]
-            return [Row.from_result(r, names[r.trial_id]) for r in results], len(results)
-
-    def status(self) -> tuple[str | None, float, str | None]:
-        """(why the store is unreachable or None, seconds spent logging, the parent run's id)."""
-        try:
-            return self._call("status")
-        except StoreLost as error:
-            return str(error), 0.0, None
-
-    def mark_killed(self) -> None:
-        self._call("mark_killed")
-
-    def earlier_rows(self) -> list[Row]:
-        return self._call("earlier_rows")
-
-    def finish(self, rows: list[Row], elapsed: float, cpus: int) -> None:
-        self._call("finish", rows, elapsed, cpus)
 
     def close(self) -> None:
         """Let the child finish the write in hand and end; it is never cut off mid-write."""
@@ -140,6 +118,8 @@ def _serve(conn, driver_end, uri: str, experiment: str, grid: Grid, sweep_name: 
             return  # the driver is done, or gone
         try:
             answer = ("ok", getattr(store, method)(*args))
+        except StoreDown as error:
+            answer = ("down", str(error))
         except Exception:
             answer = ("error", traceback.format_exc())
         try:

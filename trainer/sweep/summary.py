@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from trainer import contract
+from trainer.contract import FINAL_KEYS, FINAL_TRAIN_LOSS
 from trainer.naming import flatten
 from trainer.result import CONVERGED, DIVERGED, FAILED, Result
-
-FINAL_KEYS = ("final_train_loss", "final_val_loss", "final_val_accuracy")
 
 
 @dataclass
@@ -46,17 +46,17 @@ class Row:
     def from_run(cls, run, curve: np.ndarray) -> "Row":
         """A trial logged by an earlier invocation, read back from its MLflow run."""
         tags, metrics = run.data.tags, run.data.metrics
-        step = tags.get("divergence.step")
+        step = tags.get(contract.DIVERGENCE_STEP)
         return cls(
-            tags.get("trial_id", ""),
-            tags.get("mlflow.runName", run.info.run_name),
+            tags.get(contract.TRIAL_ID, ""),
+            tags.get(contract.RUN_NAME, run.info.run_name),
             dict(run.data.params),
-            tags.get("outcome", FAILED),
+            tags.get(contract.OUTCOME, FAILED),
             {k: metrics[k] for k in FINAL_KEYS if k in metrics},
             int(step) if step is not None else None,
-            tags.get("divergence.reason", ""),
-            float(tags.get("wall_time", "nan")),
-            tags.get("node", ""),
+            tags.get(contract.DIVERGENCE_REASON, ""),
+            float(tags.get(contract.WALL_TIME, "nan")),
+            tags.get(contract.NODE, ""),
             curve,
         )
 
@@ -67,22 +67,22 @@ class Row:
 def counts(rows: list[Row]) -> dict[str, float]:
     """The parent run's metrics: trials, converged, diverged, failed, best_final_loss."""
     converged = [r for r in rows if r.outcome == CONVERGED]
-    finals = [r.final["final_train_loss"] for r in converged if "final_train_loss" in r.final]
+    finals = [r.final[FINAL_TRAIN_LOSS] for r in converged if FINAL_TRAIN_LOSS in r.final]
     metrics = {
-        "trials": len(rows),
-        "converged": len(converged),
-        "diverged": sum(r.outcome == DIVERGED for r in rows),
-        "failed": sum(r.outcome == FAILED for r in rows),
+        contract.TRIALS: len(rows),
+        CONVERGED: len(converged),
+        DIVERGED: sum(r.outcome == DIVERGED for r in rows),
+        FAILED: sum(r.outcome == FAILED for r in rows),
     }
     if finals:
-        metrics["best_final_loss"] = min(finals)
+        metrics[contract.BEST_FINAL_LOSS] = min(finals)
     return metrics
 
 
 def best(rows: list[Row]) -> list[Row]:
     """Converged trials, lowest final training loss first."""
-    scored = [r for r in rows if r.outcome == CONVERGED and "final_train_loss" in r.final]
-    return sorted(scored, key=lambda r: r.final["final_train_loss"])
+    scored = [r for r in rows if r.outcome == CONVERGED and FINAL_TRAIN_LOSS in r.final]
+    return sorted(scored, key=lambda r: r.final[FINAL_TRAIN_LOSS])
 
 
 def results_csv(rows: list[Row]) -> str:
@@ -122,8 +122,8 @@ def table(rows: list[Row], wall_time: float, cpus: int, top: int = 5) -> str:
     """The short text printed when a sweep ends."""
     metrics = counts(rows)
     lines = [
-        f"{metrics['trials']} trials: {metrics['converged']} converged, "
-        f"{metrics['diverged']} diverged, {metrics['failed']} failed; "
+        f"{metrics[contract.TRIALS]} trials: {metrics[CONVERGED]} converged, "
+        f"{metrics[DIVERGED]} diverged, {metrics[FAILED]} failed; "
         f"wall time {wall_time:.1f} s on {cpus} CPUs",
     ]
     ranked = best(rows)[:top]

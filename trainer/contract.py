@@ -1,0 +1,65 @@
+"""The MLflow run contract: every tag, metric, param and file name a run is written and read by.
+
+The writers (`trainer/tracking.py`, `trainer/sweep/store.py`), the reader
+(`trainer/sweep/summary.py`) and the tests all name a record's parts through this module.
+"""
+
+# A trial's run: its tags. The outcome's values are trainer.result's CONVERGED, DIVERGED, FAILED.
+OUTCOME = "outcome"
+WALL_TIME = "wall_time"  # seconds, as text with 4 decimals
+TRIAL_ID = "trial_id"  # hash of the resolved config: what a rerun resumes by
+NODE = "node"  # the Ray node that ran the trial
+DIVERGENCE = "divergence."  # the prefix of the four tags below, set only for a diverged run
+DIVERGENCE_STEP = DIVERGENCE + "step"
+DIVERGENCE_REASON = DIVERGENCE + "reason"
+DIVERGENCE_VALUE = DIVERGENCE + "value"
+DIVERGENCE_LAST_FINITE_LOSS = DIVERGENCE + "last_finite_loss"
+# MLflow's own tags: a child run points at its sweep's parent, and every run has a name.
+PARENT_RUN_ID = "mlflow.parentRunId"
+RUN_NAME = "mlflow.runName"
+
+# A trial's run: its metrics. Evaluations add the task's own keys (VAL_LOSS, VAL_ACCURACY).
+TRAIN_LOSS = "train_loss"  # one point per step
+VAL_LOSS = "val_loss"
+VAL_ACCURACY = "val_accuracy"
+DIVERGED_METRIC = "diverged"  # 1.0 or 0.0 at the last step; absent for a failed trial
+
+
+def final(metric: str) -> str:
+    """The metric's value at the end of the run: `final_train_loss`, `final_val_loss`, ..."""
+    return f"final_{metric}"
+
+
+FINAL_TRAIN_LOSS = final(TRAIN_LOSS)
+FINAL_VAL_LOSS = final(VAL_LOSS)
+FINAL_VAL_ACCURACY = final(VAL_ACCURACY)
+FINAL_KEYS = (FINAL_TRAIN_LOSS, FINAL_VAL_LOSS, FINAL_VAL_ACCURACY)
+
+# A trial's run: its files.
+CONFIG_FILE = "config.yaml"
+TRACEBACK_FILE = "traceback.txt"  # a failed trial's
+LOSS_CURVE_FILE = "loss_curve.png"
+TRAJECTORY_FILE = "trajectory.png"  # 2-D tasks only
+
+# A sweep's parent run: tags, params, metrics (also one per outcome: trials that ended so), files.
+SWEEP_ID = "sweep_id"
+SWEEP_NAME = "sweep.name"  # a tag and a param
+GRID_SIZE = "grid_size"
+AXIS = "axis."  # axis.<key>: the values swept, comma-separated
+FIXED = "fixed."  # fixed.<key>: a value every trial shares
+TRIALS = "trials"
+BEST_FINAL_LOSS = "best_final_loss"
+WALL_TIME_S = "wall_time_s"
+LOGGING_S = "logging_s"
+RESULTS_FILE = "results.csv"
+HEATMAP_FILE = "heatmap.png"
+LOSS_CURVES_FILE = "loss_curves.png"
+SUMMARY_FILE = "summary.txt"
+
+# An optimizer config's keys that are not hyperparameters: Hydra's and the option's name.
+NOT_HYPERPARAMETERS = ("_target_", "_partial_", "name")
+
+
+def hyperparameters(optimizer: dict) -> dict:
+    """The optimizer config's hyperparameters: every key but those of NOT_HYPERPARAMETERS."""
+    return {key: value for key, value in optimizer.items() if key not in NOT_HYPERPARAMETERS}
