@@ -30,10 +30,10 @@ def check_target(group: str, target) -> type:
             f"it must name a subclass of {base_path}, e.g. {example}"
         )
 
-    parts = target.split(".") if isinstance(target, str) else []
-    if len(parts) < 2 or not all(part.isidentifier() for part in parts):
-        raise refuse("it is not a dotted path to a class")
-    found = _locate(parts, refuse)
+    try:
+        found = locate(target)
+    except TargetError as error:
+        raise refuse(str(error)) from None
     if not isinstance(found, type):
         raise refuse(f"{target} is a {type(found).__name__}, not a class")
     if not issubclass(found, base) or found is base:
@@ -41,22 +41,30 @@ def check_target(group: str, target) -> type:
     return found
 
 
-def _locate(parts: list[str], refuse):
-    """The object at a dotted path: its top module imported, then attributes or submodules."""
-    found = _import_module(parts[0], refuse)
+class TargetError(Exception):
+    """Why a dotted path names nothing: one line."""
+
+
+def locate(target):
+    """The object a dotted path names: its top module imported, then attributes or submodules.
+    Nothing is called but the imports."""
+    parts = target.split(".") if isinstance(target, str) else []
+    if len(parts) < 2 or not all(part.isidentifier() for part in parts):
+        raise TargetError("it is not a dotted path to a class")
+    found = _import_module(parts[0])
     if found is None:
-        raise refuse(f"no module named '{parts[0]}'")
+        raise TargetError(f"no module named '{parts[0]}'")
     for end, attribute in enumerate(parts[1:], start=1):
         name = ".".join(parts[:end])
         if not hasattr(found, attribute) and isinstance(found, ModuleType):
-            _import_module(f"{name}.{attribute}", refuse)
+            _import_module(f"{name}.{attribute}")
         if not hasattr(found, attribute):
-            raise refuse(f"{name} has no attribute '{attribute}'")
+            raise TargetError(f"{name} has no attribute '{attribute}'")
         found = getattr(found, attribute)
     return found
 
 
-def _import_module(name: str, refuse) -> ModuleType | None:
+def _import_module(name: str) -> ModuleType | None:
     """The module `name`, or None if there is none; a module that fails while loading is the
     user's mistake, reported in one line."""
     try:
@@ -64,10 +72,10 @@ def _import_module(name: str, refuse) -> ModuleType | None:
     except ModuleNotFoundError as error:
         if error.name == name:
             return None
-        raise refuse(f"importing {name} failed: {error}") from None
+        raise TargetError(f"importing {name} failed: {error}") from None
     except Exception as error:
         detail = (str(error).splitlines() or [""])[0]
-        raise refuse(f"importing {name} failed: {type(error).__name__}: {detail}") from None
+        raise TargetError(f"importing {name} failed: {type(error).__name__}: {detail}") from None
 
 
 def find_nested_targets(cfg, group: str) -> list[str]:
