@@ -1,6 +1,7 @@
 """Replayed into a real store, a spooled plot name that is a path writes no file anywhere."""
 
 import tempfile
+import uuid
 from pathlib import Path
 
 from mlflow import MlflowClient
@@ -20,8 +21,8 @@ def test_a_spooled_record_naming_a_path_is_refused_and_the_others_are_logged(tmp
     uri = sqlite_uri(tmp_path)
     absolute = tmp_path / "outside" / "evil.png"
     absolute.parent.mkdir()
-    climbing = f"../{tmp_path.name}-climbing.png"
-    landing = Path(tempfile.gettempdir()) / f"{tmp_path.name}-climbing.png"
+    unique = f"{uuid.uuid4().hex}.png"
+    climbing, landing = f"../{unique}", Path(tempfile.gettempdir()) / unique
     names = {}
     store = SweepStore(uri, "gradsweep", grid, "mine")
     plot_names = ["loss_curve.png", str(absolute), climbing]
