@@ -7,7 +7,7 @@ import inspect
 import os
 import platform
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from trainer.targets import TargetError, locate
@@ -47,7 +47,7 @@ def _targets(node) -> Iterable[str]:
                 yield value
             else:
                 yield from _targets(value)
-    elif isinstance(node, list | tuple):
+    elif isinstance(node, Sequence) and not isinstance(node, str | bytes):
         for value in node:
             yield from _targets(value)
 

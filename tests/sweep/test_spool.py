@@ -42,7 +42,7 @@ def tear(spool: Spool) -> None:
 
 
 def test_a_result_comes_back_as_it_was_written(spool):
-    written = result("a")
+    written = result("a", loss=(1.0, float("inf")))
     spool.append(written)
     [read] = spool.load()
     assert read.config == written.config and read.plots == written.plots

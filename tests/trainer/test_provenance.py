@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from omegaconf import OmegaConf
 
 from trainer.provenance import PROJECT, code_fingerprint, packages_fingerprint, provenance_tags
 
@@ -63,6 +64,8 @@ def test_a_config_naming_only_project_classes_has_the_project_fingerprint(users_
     assert code_fingerprint([PROJECT_ONLY]) == code_fingerprint([other_task]) == project
     assert code_fingerprint([PROJECT_ONLY, users_module(1.0)]) != project
     assert project == code_fingerprint([{"trainer": {"steps": 1}}])
+    nested_user_target = OmegaConf.create({"axes": [[users_module(1.0)]]})
+    assert code_fingerprint([nested_user_target]) == code_fingerprint([users_module(1.0)])
     assert len(packages_fingerprint()) == 64
 
 
