@@ -1,14 +1,26 @@
 """A local JSON-lines file of Results the tracking store could not take, logged by the next run."""
 
 import base64
+import fcntl
 import json
 import os
+import stat
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from trainer.preflight import sqlite_path
-from trainer.result import Divergence, Result
+from trainer.redact import mask_uri
+from trainer.result import CONVERGED, DIVERGED, FAILED, Divergence, Result
+
+# The plots a worker renders for a run (trainer.plots.render_run_plots). A name read back from a
+# spool becomes an artifact file name, so nothing else is accepted: no path can be smuggled in.
+RUN_PLOT_NAMES = frozenset({"loss_curve.png", "trajectory.png"})
+OUTCOMES = frozenset({CONVERGED, DIVERGED, FAILED})
+# Readable and writable by the user who ran the sweep only: results may hold their configs.
+FILE_MODE, FOLDER_MODE = 0o600, 0o700
 
 
 def spool_path(uri: str, sweep_id: str) -> Path:
@@ -18,8 +30,15 @@ def spool_path(uri: str, sweep_id: str) -> Path:
     return folder / ".gradsweep-spool" / f"{sweep_id}.jsonl"
 
 
-def to_json(result: Result) -> str:
+class SpoolRecordError(ValueError):
+    """Why a line of a spool is not replayed: one line."""
+
+
+def to_json(result: Result, store: str = "", sweep_id: str = "") -> str:
+    """One spool line: the Result, and the (masked) store and sweep it was written for."""
     record = {
+        "store": mask_uri(store),
+        "sweep_id": sweep_id,
         "config": result.config,
         "outcome": result.outcome,
         "train_loss": result.train_loss.tolist(),
@@ -36,41 +55,173 @@ def to_json(result: Result) -> str:
     return json.dumps(record)
 
 
-def from_json(line: str) -> Result:
-    record = json.loads(line)
-    record["train_loss"] = np.array(record["train_loss"], dtype=np.float64)
-    if record["trajectory"] is not None:
-        record["trajectory"] = np.array(record["trajectory"], dtype=np.float64)
-    if record["divergence"] is not None:
-        record["divergence"] = Divergence(**record["divergence"])
-    record["plots"] = {name: base64.b64decode(data) for name, data in record["plots"].items()}
-    return Result(**record)
+def read_record(line: bytes) -> dict:
+    """A spool line as a record whose plots are decoded and named from RUN_PLOT_NAMES only;
+    SpoolRecordError for anything else."""
+    try:
+        record = json.loads(line)
+    except ValueError:  # also UnicodeDecodeError
+        raise SpoolRecordError("not a complete record (cut short by a crash?)") from None
+    if not isinstance(record, dict):
+        raise SpoolRecordError("not a record")
+    if record.get("outcome") not in OUTCOMES or not isinstance(record.get("trial_id"), str):
+        raise SpoolRecordError("not a result (no outcome or trial id)")
+    plots = record.get("plots")
+    if not isinstance(plots, dict):
+        raise SpoolRecordError("its plots are not a table of names")
+    refused = sorted(name for name in plots if name not in RUN_PLOT_NAMES)
+    if refused:
+        allowed = ", ".join(sorted(RUN_PLOT_NAMES))
+        raise SpoolRecordError(f"plot name {refused[0]!r:.100} refused; allowed: {allowed}")
+    try:
+        record["plots"] = {
+            name: base64.b64decode(data, validate=True) for name, data in plots.items()
+        }
+    except (TypeError, ValueError):  # binascii.Error is a ValueError
+        raise SpoolRecordError("a plot is not base64 data") from None
+    return record
+
+
+def to_result(record: dict) -> Result:
+    """The Result a record read by `read_record` holds; SpoolRecordError if it holds none."""
+    fields = {k: v for k, v in record.items() if k not in ("store", "sweep_id")}
+    try:
+        fields["train_loss"] = np.array(fields["train_loss"], dtype=np.float64)
+        if fields["trajectory"] is not None:
+            fields["trajectory"] = np.array(fields["trajectory"], dtype=np.float64)
+        if fields["divergence"] is not None:
+            fields["divergence"] = Divergence(**fields["divergence"])
+        return Result(**fields)
+    except (KeyError, TypeError, ValueError) as error:
+        raise SpoolRecordError(f"not a result ({type(error).__name__}: {error})") from None
+
+
+def from_json(line: str | bytes) -> Result:
+    return to_result(read_record(line))
+
+
+def warn(path: Path, line_number: int, reason: str) -> None:
+    print(f"warning: {path}:{line_number}: {reason}; the record is skipped", file=sys.stderr)
 
 
 class Spool:
-    def __init__(self, path: Path):
-        self.path = path
+    """The Results of one sweep that one store could not take, one JSON line each.
+
+    Every line carries the masked store URI and the sweep_id it was written for; `load` replays
+    only the lines for this spool's own, so a spool shared by two servers (both spooling in the
+    working directory) never crosses over. `Spool(path)` alone stands for store "" and sweep "".
+    """
+
+    def __init__(self, path: Path, uri: str = "", sweep_id: str = ""):
+        self.path = Path(path)
+        self.store, self.sweep_id = mask_uri(uri), sweep_id
+
+    @classmethod
+    def for_sweep(cls, uri: str, sweep_id: str) -> "Spool":
+        """The spool of `sweep_id` for the store at `uri`, at `spool_path(uri, sweep_id)`."""
+        return cls(spool_path(uri, sweep_id), uri, sweep_id)
 
     def append(self, result: Result) -> None:
-        """One line per Result, flushed to disk before the driver moves on."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a") as file:
-            file.write(to_json(result) + "\n")
-            file.flush()
-            os.fsync(file.fileno())
+        """One line per Result, synced to disk before the driver moves on; always on a line of
+        its own, even after a line torn by a kill or a full disk."""
+        line = to_json(result, self.store, self.sweep_id).encode() + b"\n"
+        with self._locked() as descriptor:
+            size = os.fstat(descriptor).st_size
+            if size and os.pread(descriptor, 1, size - 1) != b"\n":
+                line = b"\n" + line
+            written = 0
+            while written < len(line):
+                written += os.write(descriptor, line[written:])
+            os.fsync(descriptor)
 
     def load(self) -> list[Result]:
-        """The spooled Results, the last one per trial; a line cut short by a crash is skipped."""
-        if not self.path.exists():
-            return []
+        """This store's and sweep's spooled Results, the last one per trial. A line that is torn,
+        not a result, names a plot outside RUN_PLOT_NAMES, or was written for another store or
+        sweep is skipped with a one-line warning on stderr naming the file and line."""
         results = {}
-        for line in self.path.read_text().splitlines():
+        for line_number, _, record, mine in self._lines():
+            if not mine:
+                continue
             try:
-                result = from_json(line)
-            except (json.JSONDecodeError, KeyError, TypeError):
+                result = to_result(record)
+            except SpoolRecordError as error:
+                warn(self.path, line_number, str(error))
                 continue
             results[result.trial_id] = result
         return list(results.values())
 
     def clear(self) -> None:
-        self.path.unlink(missing_ok=True)
+        """Forget this store's and sweep's records; lines written for another one stay."""
+        if not self.path.exists():
+            return
+        with self._locked():
+            # Another store's or sweep's records are theirs to replay; torn lines go.
+            lines = self._lines(quiet=True)
+            kept = [line for _, line, record, mine in lines if record is not None and not mine]
+            if not kept:
+                self.path.unlink()
+                return
+            spare = self.path.with_name(self.path.name + ".new")
+            spare.unlink(missing_ok=True)
+            descriptor = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+            with open(descriptor, "wb") as file:
+                file.write(b"".join(line + b"\n" for line in kept))
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(spare, self.path)
+
+    def _lines(self, quiet: bool = False):
+        """(line number, line, record or None if it is none, whether it was written for this
+        store and sweep) for every line, with a warning for each line not replayed unless quiet."""
+        if not self.path.exists():
+            return
+        for line_number, line in enumerate(self.path.read_bytes().split(b"\n"), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = read_record(line)
+            except SpoolRecordError as error:
+                if not quiet:
+                    warn(self.path, line_number, str(error))
+                yield line_number, line, None, False
+                continue
+            store, sweep_id = str(record.get("store", "")), str(record.get("sweep_id", ""))
+            mine = (store, sweep_id) == (self.store, self.sweep_id)
+            if not mine and not quiet:
+                written_for = f"sweep {sweep_id!r:.40} in store {mask_uri(store)!r:.200}"
+                warn(self.path, line_number, f"written for {written_for}, not this one")
+            yield line_number, line, record, mine
+
+    @contextmanager
+    def _locked(self):
+        """The spool file open for appending, created 0600 in a 0700 folder, locked against
+        another process appending or clearing at the same time."""
+        folder = self.path.parent
+        folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        if stat.S_IMODE(folder.stat().st_mode) != FOLDER_MODE:
+            folder.chmod(FOLDER_MODE)
+        while True:
+            created = not self.path.exists()
+            descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, FILE_MODE)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            if os.fstat(descriptor).st_nlink:
+                break
+            # Cleared by another process while this one waited for the lock: open it anew.
+            os.close(descriptor)
+        try:
+            if stat.S_IMODE(os.fstat(descriptor).st_mode) != FILE_MODE:
+                os.fchmod(descriptor, FILE_MODE)
+            if created:
+                _sync_folder(folder)
+            yield descriptor
+        finally:
+            os.close(descriptor)
+
+
+def _sync_folder(folder: Path) -> None:
+    """A new file's name is on disk only once its folder is synced."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,47 @@
+"""Replayed into a real store, a spooled plot name that is a path writes no file anywhere."""
+
+import tempfile
+import uuid
+from pathlib import Path
+
+from mlflow import MlflowClient
+from support import children, parents, sqlite_uri
+
+from trainer.config import hydra_context
+from trainer.loop import train
+from trainer.sweep.grid import expand
+from trainer.sweep.store import SweepStore
+
+GRID = ["task=quadratic", "optimizer=sgd", "optimizer.lr=0.01,0.02,0.03", "trainer.steps=3"]
+
+
+def test_a_spooled_record_naming_a_path_is_refused_and_the_others_are_logged(tmp_path, capsys):
+    with hydra_context() as loader:
+        grid = expand({}, GRID, loader)
+    uri = sqlite_uri(tmp_path)
+    absolute = tmp_path / "outside" / "evil.png"
+    absolute.parent.mkdir()
+    unique = f"{uuid.uuid4().hex}.png"
+    climbing, landing = f"../{unique}", Path(tempfile.gettempdir()) / unique
+    names = {}
+    store = SweepStore(uri, "gradsweep", grid, "mine")
+    plot_names = ["loss_curve.png", str(absolute), climbing]
+    for trial, plot_name in zip(grid.trials, plot_names, strict=True):
+        result = train(trial.config)
+        result.trial_id = trial.trial_id
+        result.plots = {plot_name: b"\x89PNG"}
+        store.spool.append(result)
+        names[trial.trial_id] = f"lr {trial.config['optimizer']['lr']}"
+
+    rows, still_spooled = store.replay_spool(names)
+
+    assert not absolute.exists() and not landing.exists()
+    assert [row.trial_id for row in rows] == [grid.trials[0].trial_id] and still_spooled == 0
+    err = capsys.readouterr().err.splitlines()
+    warnings = [line for line in err if line.startswith("warning: ")]
+    assert [w.split(": ")[1] for w in warnings] == [f"{store.spool.path}:{n}" for n in (2, 3)]
+    client = MlflowClient(uri)
+    [parent] = parents(client)
+    [child] = children(client, parent.info.run_id)
+    assert child.data.tags["trial_id"] == grid.trials[0].trial_id
+    assert "loss_curve.png" in {f.path for f in client.list_artifacts(child.info.run_id)}
