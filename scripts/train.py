@@ -2,7 +2,14 @@
 
 from trainer import cli
 from trainer.build import build_task
-from trainer.config import TrialChecker, compose_config, hydra_context, to_plain, trial_id
+from trainer.config import (
+    TrialChecker,
+    compose_config,
+    hydra_context,
+    to_plain,
+    trial_config,
+    trial_id,
+)
 from trainer.loop import train_or_fail
 from trainer.naming import run_name
 from trainer.plots import render_run_plots
@@ -20,7 +27,7 @@ groups: optimizer (sgd, momentum, nesterov, adagrad, rmsprop, adam),
 def main(overrides: list[str]) -> int:
     with hydra_context():
         plain = to_plain(compose_config("train", overrides))
-    config = cli.trial_config(plain)
+    config = trial_config(plain)
     TrialChecker().check(config)
     tracking = plain["tracking"]
     uri = check_tracking(tracking) if tracking["enabled"] else None

@@ -6,8 +6,7 @@ import pytest
 from hydra import compose
 from support import run_script
 
-from trainer.cli import trial_config
-from trainer.config import ConfigError, compose_config, hydra_context, to_plain
+from trainer.config import ConfigError, compose_config, hydra_context, to_plain, trial_config
 from trainer.sweep.grid import expand, logspace
 
 

@@ -9,13 +9,13 @@ from omegaconf import OmegaConf
 
 import optimizers
 from trainer.build import build_optimizer, build_task
-from trainer.cli import trial_config
 from trainer.config import (
     ConfigError,
     TrialChecker,
     compose_config,
     hydra_context,
     to_plain,
+    trial_config,
 )
 from trainer.loop import train
 from trainer.schema import OptimizerConf, TaskConf

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer.preflight import sqlite_path
 from trainer.result import Divergence, Result
+from trainer.uri import sqlite_path
 
 
 def spool_path(uri: str, sweep_id: str) -> Path:
