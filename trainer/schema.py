@@ -6,6 +6,7 @@ class's signature, so a hyperparameter's default lives once, in the class; the y
 what the class leaves open (an optimizer's lr). Trainer ranges sit beside the trainer's keys.
 """
 
+import importlib
 import inspect
 import typing
 from collections.abc import Sequence
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from hydra.core.config_store import ConfigStore
-from hydra.utils import get_class
 from omegaconf import MISSING, OmegaConf
 
 from optimizers.hyperparameters import POSITIVE, Interval
@@ -130,11 +130,23 @@ def derived_schemas() -> dict[str, dict[str, type]]:
     """group -> option -> schema, for every `conf/<group>/<option>.yaml` of the derived groups."""
     schemas = {}
     for group, base in DERIVED.items():
-        schemas[group] = {
-            path.stem: schema_of(get_class(OmegaConf.load(path)["_target_"]), base)
-            for path in sorted((CONF_DIR / group).glob("*.yaml"))
-        }
+        schemas[group] = {}
+        for path in sorted((CONF_DIR / group).glob("*.yaml")):
+            cls = class_named(OmegaConf.load(path).get("_target_"))
+            schemas[group][path.stem] = base if cls is None else schema_of(cls, base)
     return schemas
+
+
+def class_named(target: str | None) -> type | None:
+    """The class a yaml's `_target_` names, or None when it cannot be imported: then the option
+    gets the group's base schema and its first use fails in one line, like any bad `_target_`,
+    while every other option keeps working."""
+    module, _, name = (target or "").rpartition(".")
+    try:
+        found = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError):
+        return None
+    return found if isinstance(found, type) else None
 
 
 def register_schemas() -> None:

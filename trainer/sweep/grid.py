@@ -1,4 +1,4 @@
-"""Expand a sweep's overrides into trial configs with Hydra's own override parser and sweeper."""
+"""A sweep's command line: session keys set apart, the rest expanded into checked trial configs."""
 
 import copy
 from dataclasses import dataclass, field
