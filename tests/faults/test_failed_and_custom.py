@@ -1,9 +1,12 @@
 """A user's own optimizer in a sweep through `_target_`, and a trial that raises: FAILED, kept."""
 
+import os
+
 from mlflow import MlflowClient
 from support import REPO, children, parents, run_script, sqlite_uri
 
-TESTS = str(REPO / "tests" / "helpers")
+# The helpers (a user's own optimizers), then this tree's packages rather than an installed copy.
+TESTS = os.pathsep.join([str(REPO / "tests" / "helpers"), str(REPO)])
 
 
 def sweep_with(tmp_path, optimizer: str, *overrides: str):
