@@ -28,8 +28,7 @@ def median_time(function, repeats: int) -> float:
 
 def bench_logging(args):
     """One run of each task: training time vs its chunked log_batch logging (warm sqlite store)."""
-    from trainer.cli import trial_config
-    from trainer.config import compose_config, hydra_context, to_plain
+    from trainer.config import compose_config, hydra_context, to_plain, trial_config
     from trainer.loop import train
 
     started = time.perf_counter()

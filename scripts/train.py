@@ -1,7 +1,14 @@
 """Train one model under one Hydra-composed config and record it as one MLflow run."""
 
 from trainer import cli
-from trainer.config import TrialChecker, compose_config, hydra_context, to_plain, trial_id
+from trainer.config import (
+    TrialChecker,
+    compose_config,
+    hydra_context,
+    to_plain,
+    trial_config,
+    trial_id,
+)
 from trainer.naming import run_name
 from trainer.preflight import check_tracking
 from trainer.result import FAILED
@@ -18,7 +25,7 @@ groups: optimizer (sgd, momentum, nesterov, adagrad, rmsprop, adam),
 def main(overrides: list[str]) -> int:
     with hydra_context():
         plain = to_plain(compose_config("train", overrides))
-    config = cli.trial_config(plain)
+    config = trial_config(plain)
     TrialChecker().check(config)
     tracking = plain["tracking"]
     uri = check_tracking(tracking) if tracking["enabled"] else None

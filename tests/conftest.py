@@ -1,7 +1,7 @@
-"""Every Ray the tests start, and every sweep they run, binds 127.0.0.1 only (see preflight)."""
+"""Every Ray the tests start, and every sweep they run, binds 127.0.0.1 only (see ray_setup.py)."""
 
 import os
 
-from trainer.preflight import LOOPBACK_RAY
+from trainer.sweep.ray_setup import LOOPBACK_RAY
 
 os.environ[LOOPBACK_RAY] = "0"

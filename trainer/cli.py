@@ -6,16 +6,6 @@ from collections.abc import Callable
 
 from trainer.config import ConfigError
 
-TRIAL_GROUPS = ("optimizer", "task", "trainer")
-
-
-def trial_config(plain: dict) -> dict:
-    """The part of a composed config that defines a training run (no tracking, Ray or sweep)."""
-    for group in TRIAL_GROUPS:
-        if not isinstance(plain.get(group), dict):
-            raise ConfigError(f"{group} is required: choose one of conf/{group}/*.yaml")
-    return {group: plain[group] for group in TRIAL_GROUPS}
-
 
 def run(main: Callable[[list[str]], int | None], usage: str) -> None:
     args = sys.argv[1:]

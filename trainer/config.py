@@ -4,7 +4,6 @@ import hashlib
 import json
 import re
 from contextlib import contextmanager
-from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
@@ -19,9 +18,11 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from trainer.build import build_optimizer, build_task
-from trainer.schema import register_schemas
+from trainer.ranges import check_ranges
+from trainer.schema import CONF_DIR, DivergenceConf, TrainerConf, register_schemas
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+# The groups that define a training run; the others (tracking, ray, sweep) configure a session.
+TRIAL_GROUPS = ("optimizer", "task", "trainer")
 
 
 class ConfigError(Exception):
@@ -76,22 +77,33 @@ def first_line(error: Exception) -> str:
     return str(error).splitlines()[0].split(", set env var HYDRA_FULL_ERROR")[0]
 
 
-def trial_id(config: dict) -> str:
-    """A trial's identity: a hash of its resolved config, the same on every machine and run."""
-    text = json.dumps(config, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def to_plain(cfg) -> dict:
     return OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
 
 
-TRAINER_RULES = {
-    "steps": (lambda v: v > 0, "> 0"),
-    "batch_size": (lambda v: v > 0, "> 0"),
-    "eval_every": (lambda v: v > 0, "> 0"),
-    "seed": (lambda v: v >= 0, ">= 0"),
-}
+def trial_config(plain: dict) -> dict:
+    """The part of a composed config that defines a training run (no tracking, Ray or sweep)."""
+    for group in TRIAL_GROUPS:
+        if not isinstance(plain.get(group), dict):
+            raise ConfigError(f"{group} is required: choose one of conf/{group}/*.yaml")
+    return {group: plain[group] for group in TRIAL_GROUPS}
+
+
+def digest(value) -> str:
+    """A short hash of plain data, the same on every machine and run."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def trial_id(config: dict) -> str:
+    """A trial's identity: a hash of its resolved config."""
+    return digest(config)
+
+
+def sweep_id(trial_ids, fixed: dict[str, str]) -> str:
+    """A sweep's identity: the same expanded grid and fixed overrides, the same sweep, which is
+    what a rerun uses to resume."""
+    return digest({"trials": sorted(trial_ids), "fixed": fixed})
 
 
 class TrialChecker:
@@ -103,14 +115,11 @@ class TrialChecker:
     def check(self, cfg: dict) -> None:
         self._check_optimizer(cfg["optimizer"])
         trainer = cfg["trainer"]
-        for key, (ok, allowed) in TRAINER_RULES.items():
-            if not ok(trainer[key]):
-                raise ConfigError(
-                    f"trainer.{key}={trainer[key]} is not allowed: it must be {allowed}"
-                )
-        factor = trainer["divergence"]["factor"]
-        if not factor > 1:
-            raise ConfigError(f"trainer.divergence.factor={factor} is not allowed: it must be > 1")
+        try:
+            check_ranges("trainer", trainer, TrainerConf.ranges)
+            check_ranges("trainer.divergence", trainer["divergence"], DivergenceConf.ranges)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
         rows = self._training_rows(cfg["task"], trainer["seed"])
         if rows is not None and trainer["batch_size"] > rows:
             raise ConfigError(

@@ -1,31 +1,25 @@
-"""Before anything starts: read-only checks of the tracking store and Ray address; Ray's setup."""
+"""Before anything starts: read-only checks of the tracking store and the Ray address."""
 
 import os
 import socket
-from pathlib import Path
 from urllib.parse import urlparse
 
 from trainer.config import ConfigError
+from trainer.uri import resolve_uri, sqlite_path
 
 REMOTE_SCHEMES = ("http", "https")
 DATABASE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
 
 
-def default_uri() -> str:
-    """MLflow's own default store, ./mlflow.db, made absolute so no working directory moves it."""
-    return f"sqlite:///{Path.cwd().resolve() / 'mlflow.db'}"
-
-
-def resolve_uri(uri: str | None) -> str:
-    if not uri:
-        return default_uri()
-    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
-        return f"sqlite:///{Path(uri[len('sqlite:///') :]).resolve()}"
+def check_session(session: dict) -> str:
+    """A sweep session's tracking store and Ray address, checked; the store's absolute URI."""
+    if not session["tracking"]["enabled"]:
+        raise ConfigError(
+            "tracking=none: a sweep records its trials in MLflow; use tracking=mlflow"
+        )
+    uri = check_tracking(session["tracking"])
+    check_address(session["ray"]["address"])
     return uri
-
-
-def sqlite_path(uri: str) -> Path | None:
-    return Path(uri[len("sqlite:///") :]) if uri.startswith("sqlite:///") else None
 
 
 def check_tracking(tracking: dict) -> str:
@@ -89,14 +83,3 @@ def check_address(address: str, timeout: float = 3.0) -> None:
             f"ray.address={address}: nothing is listening there ({error.strerror or error}); "
             "start the cluster with `ray start --head` or leave ray.address empty for a local Ray"
         ) from None
-
-
-# Ray reads this once, when first imported: "0" makes it take 127.0.0.1 as this node's address,
-# so every server a local Ray starts (GCS, raylets, workers) binds the loopback interface only.
-LOOPBACK_RAY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
-
-
-def keep_local_ray_on_loopback(address: str) -> None:
-    """A Ray the sweep starts itself serves this machine alone; call before importing ray."""
-    if not address:
-        os.environ.setdefault(LOOPBACK_RAY, "0")

@@ -1,9 +1,27 @@
-"""Structured-config schemas that type-check every config group, kept in Hydra's ConfigStore."""
+"""Structured-config schemas that type-check every config group, kept in Hydra's ConfigStore.
 
-from dataclasses import dataclass, field
+Hydra's pattern: a schema holds the types, a group's yaml extends it (`/schema/<group>/<option>`)
+and holds the values. An optimizer's or a task's schema is not written here but derived from its
+class's signature, so a hyperparameter's default lives once, in the class; the yaml sets only
+what the class leaves open (an optimizer's lr). Trainer ranges sit beside the trainer's keys.
+"""
+
+import importlib
+import inspect
+import typing
+from collections.abc import Sequence
+from dataclasses import dataclass, field, make_dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, ClassVar
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+from omegaconf import MISSING, OmegaConf
+
+from optimizers.hyperparameters import POSITIVE, Interval
+from trainer.ranges import AT_LEAST_ZERO
+
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 
 
 @dataclass
@@ -15,107 +33,45 @@ class OptimizerConf:
 
 
 @dataclass
-class SGDConf(OptimizerConf):
-    pass
-
-
-@dataclass
-class MomentumConf(OptimizerConf):
-    momentum: float = 0.9
-
-
-@dataclass
-class NesterovConf(OptimizerConf):
-    momentum: float = 0.9
-
-
-@dataclass
-class AdaGradConf(OptimizerConf):
-    delta: float = 1e-7
-
-
-@dataclass
-class RMSPropConf(OptimizerConf):
-    rho: float = 0.9
-    delta: float = 1e-6
-
-
-@dataclass
-class AdamConf(OptimizerConf):
-    rho1: float = 0.9
-    rho2: float = 0.999
-    delta: float = 1e-8
-
-
-@dataclass
 class TaskConf:
     _target_: str = MISSING
     name: str = MISSING
 
 
 @dataclass
-class QuadraticConf(TaskConf):
-    a: float = 1.0
-    condition: float = 50.0
-    start: list[float] = field(default_factory=lambda: [-10.0, 1.0])
-
-
-@dataclass
-class RosenbrockConf(TaskConf):
-    start: list[float] = field(default_factory=lambda: [-1.5, 2.0])
-
-
-@dataclass
-class LinearRegressionConf(TaskConf):
-    n: int = 1000
-    d: int = 10
-    noise: float = 0.1
-    val_fraction: float = 0.2
-    data_seed: int = 0
-
-
-@dataclass
-class LogisticRegressionConf(TaskConf):
-    n: int = 1000
-    d: int = 10
-    separation: float = 1.0
-    val_fraction: float = 0.2
-    data_seed: int = 0
-
-
-@dataclass
-class DigitsMLPConf(TaskConf):
-    hidden: list[int] = field(default_factory=lambda: [64])
-    activation: str = "tanh"
-    val_fraction: float = 0.2
-    data_seed: int = 0
-
-
-@dataclass
 class DivergenceConf:
-    factor: float = 1e4
+    factor: float = MISSING
+
+    ranges: ClassVar[dict[str, Interval]] = {"factor": Interval(1.0)}
 
 
 @dataclass
 class TrainerConf:
-    steps: int = 500
-    batch_size: int = 64
-    eval_every: int = 50
-    seed: int = 0
+    steps: int = MISSING
+    batch_size: int = MISSING
+    eval_every: int = MISSING
+    seed: int = MISSING
     divergence: DivergenceConf = field(default_factory=DivergenceConf)
+
+    ranges: ClassVar[dict[str, Interval]] = {
+        "steps": POSITIVE,
+        "batch_size": POSITIVE,
+        "eval_every": POSITIVE,
+        "seed": AT_LEAST_ZERO,
+    }
 
 
 @dataclass
 class TrackingConf:
-    enabled: bool = True
-    uri: str | None = None
-    experiment: str = "gradsweep"
+    enabled: bool = MISSING
+    uri: str | None = MISSING
+    experiment: str = MISSING
 
 
 @dataclass
 class RayConf:
-    address: str = ""
-    num_cpus: int | None = None
+    address: str = MISSING
+    num_cpus: int | None = MISSING
 
 
 @dataclass
@@ -127,31 +83,75 @@ class SweepConf:
 
 
 SCHEMAS = {
-    "optimizer": {
-        "sgd": SGDConf,
-        "momentum": MomentumConf,
-        "nesterov": NesterovConf,
-        "adagrad": AdaGradConf,
-        "rmsprop": RMSPropConf,
-        "adam": AdamConf,
-    },
-    "task": {
-        "quadratic": QuadraticConf,
-        "rosenbrock": RosenbrockConf,
-        "linear_regression": LinearRegressionConf,
-        "logistic_regression": LogisticRegressionConf,
-        "digits_mlp": DigitsMLPConf,
-    },
     "trainer": {"trainer": TrainerConf},
     "tracking": {"tracking": TrackingConf},
     "ray": {"ray": RayConf},
     "sweep": {"sweep": SweepConf},
 }
+# Groups whose options are classes: each yaml's `_target_` names the class the schema comes from.
+DERIVED = {"optimizer": OptimizerConf, "task": TaskConf}
+# Arguments the trainer passes itself, not read from the config.
+NOT_CONFIGURED = ("self", "params", "seed")
+
+
+def schema_of(cls: type, base: type) -> type:
+    """A dataclass extending `base` with one field per argument of `cls`, typed and defaulted
+    as the class declares them. An optimizer's hyperparameters are floats in a config (the class
+    also takes arrays, to train many configurations at once)."""
+    hints = typing.get_type_hints(cls.__init__)
+    fields = []
+    for name, parameter in inspect.signature(cls.__init__).parameters.items():
+        if name in NOT_CONFIGURED or parameter.kind is parameter.VAR_KEYWORD:
+            continue
+        kind = float if base is OptimizerConf else config_type(hints.get(name, Any))
+        fields.append((name, kind, default_of(parameter.default)))
+    schema = make_dataclass(f"{cls.__name__}Conf", fields, bases=(base,))
+    schema.__module__ = __name__
+    return schema
+
+
+def config_type(hint):
+    """OmegaConf's spelling of a type: a sequence argument is a list in a config."""
+    if typing.get_origin(hint) in (Sequence, tuple, list):
+        return list[typing.get_args(hint)[0]]
+    return hint
+
+
+def default_of(value):
+    if value is inspect.Parameter.empty:
+        return field(default=MISSING)
+    if isinstance(value, (tuple, list)):
+        return field(default_factory=lambda: list(value))
+    return field(default=value)
+
+
+@cache
+def derived_schemas() -> dict[str, dict[str, type]]:
+    """group -> option -> schema, for every `conf/<group>/<option>.yaml` of the derived groups."""
+    schemas = {}
+    for group, base in DERIVED.items():
+        schemas[group] = {}
+        for path in sorted((CONF_DIR / group).glob("*.yaml")):
+            cls = class_named(OmegaConf.load(path).get("_target_"))
+            schemas[group][path.stem] = base if cls is None else schema_of(cls, base)
+    return schemas
+
+
+def class_named(target: str | None) -> type | None:
+    """The class a yaml's `_target_` names, or None when it cannot be imported: then the option
+    gets the group's base schema and its first use fails in one line, like any bad `_target_`,
+    while every other option keeps working."""
+    module, _, name = (target or "").rpartition(".")
+    try:
+        found = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError):
+        return None
+    return found if isinstance(found, type) else None
 
 
 def register_schemas() -> None:
     """Store each schema as `schema/<group>/<option>`, which the group's yaml files extend."""
     store = ConfigStore.instance()
-    for group, schemas in SCHEMAS.items():
+    for group, schemas in {**SCHEMAS, **derived_schemas()}.items():
         for option, node in schemas.items():
             store.store(group=f"schema/{group}", name=option, node=node)

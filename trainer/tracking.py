@@ -11,8 +11,8 @@ from mlflow.entities import Metric, Param
 
 from trainer import contract
 from trainer.naming import flatten
-from trainer.preflight import sqlite_path
 from trainer.result import FAILED, Result
+from trainer.uri import sqlite_path
 
 # MLflow's log_batch takes at most 1000 metrics, 100 params and 100 tags, 1000 items in all.
 METRICS_PER_CALL = 1000

@@ -1,12 +1,15 @@
 """A user's own optimizer in a sweep through `_target_`, and a trial that raises: FAILED, kept."""
 
+import os
+
 from mlflow import MlflowClient
 from support import REPO, children, parents, run_script, sqlite_uri
 
 from trainer import contract
 from trainer.result import CONVERGED, FAILED
 
-TESTS = str(REPO / "tests" / "helpers")
+# The helpers (a user's own optimizers), then this tree's packages rather than an installed copy.
+TESTS = os.pathsep.join([str(REPO / "tests" / "helpers"), str(REPO)])
 
 
 def sweep_with(tmp_path, optimizer: str, *overrides: str):

@@ -6,9 +6,8 @@ import pytest
 from hydra import compose
 from support import run_script
 
-from trainer.cli import trial_config
-from trainer.config import ConfigError, compose_config, hydra_context, to_plain
-from trainer.sweep.grid import expand, logspace
+from trainer.config import ConfigError, compose_config, hydra_context, to_plain, trial_config
+from trainer.sweep.grid import compose_sweep, expand, logspace
 
 
 def grid_of(params: dict, cli: list[str]):
@@ -101,6 +100,29 @@ def test_ids_are_deterministic_and_follow_the_grid():
 def test_bad_axes_are_refused_in_one_line(cli, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         grid_of({}, ["task=quadratic", *cli])
+
+
+def test_session_keys_compose_the_session_and_the_rest_the_grid():
+    with hydra_context() as loader:
+        session, grid = compose_sweep(
+            ["sweep=quadratic", "ray.num_cpus=3", "tracking.experiment=mine", "trainer.steps=7"],
+            loader,
+        )
+    assert (session["ray"]["num_cpus"], session["tracking"]["experiment"]) == (3, "mine")
+    assert session["sweep"]["name"] == "quadratic"
+    assert set(grid.axes) == {"optimizer.lr", "optimizer.momentum"}
+    assert {t.config["trainer"]["steps"] for t in grid.trials} == {7}
+
+
+def test_a_session_key_cannot_be_a_grid_axis():
+    with (
+        hydra_context() as loader,
+        pytest.raises(
+            ConfigError,
+            match="ray.num_cpus cannot be a grid axis; only optimizer, task and trainer settings",
+        ),
+    ):
+        compose_sweep(["ray.num_cpus=1,2"], loader)
 
 
 def ray_sessions() -> set:

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from trainer.cli import trial_config
-from trainer.config import compose_config, hydra_context, to_plain
+from trainer.config import compose_config, hydra_context, to_plain, trial_config
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]

@@ -10,13 +10,13 @@ from omegaconf import OmegaConf
 import optimizers
 from trainer import contract
 from trainer.build import build_optimizer, build_task
-from trainer.cli import trial_config
 from trainer.config import (
     ConfigError,
     TrialChecker,
     compose_config,
     hydra_context,
     to_plain,
+    trial_config,
 )
 from trainer.loop import train
 from trainer.schema import OptimizerConf, TaskConf

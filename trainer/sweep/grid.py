@@ -1,4 +1,4 @@
-"""Expand a sweep's overrides into trial configs with Hydra's own override parser and sweeper."""
+"""A sweep's command line: session keys set apart, the rest expanded into checked trial configs."""
 
 import copy
 from dataclasses import dataclass, field
@@ -12,13 +12,15 @@ from hydra.errors import HydraException
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from trainer.cli import trial_config
 from trainer.config import (
+    TRIAL_GROUPS,
     ConfigError,
     TrialChecker,
     compose_config,
     describe_hydra_error,
+    sweep_id,
     to_plain,
+    trial_config,
     trial_id,
 )
 
@@ -72,8 +74,31 @@ class Grid:
 
     @property
     def sweep_id(self) -> str:
-        """Same expanded grid and fixed overrides, same sweep: what a rerun uses to resume."""
-        return trial_id({"trials": sorted(t.trial_id for t in self.trials), "fixed": self.fixed})
+        return sweep_id((t.trial_id for t in self.trials), self.fixed)
+
+    def describe(self) -> str:
+        """The grid as `sweep.dry_run=true` prints it: its shape, then one line per trial."""
+        axes = " x ".join(f"{key} ({len(values)})" for key, values in self.axes.items()) or "none"
+        fixed = ", ".join(f"{key}={value}" for key, value in self.fixed.items()) or "none"
+        lines = [f"grid: {len(self.trials)} trials; axes: {axes}; fixed: {fixed}"]
+        lines += [f"{i:4d}  {' '.join(trial.point)}" for i, trial in enumerate(self.trials, 1)]
+        return "\n".join(lines)
+
+
+def compose_sweep(args: list[str], config_loader) -> tuple[dict, Grid]:
+    """A sweep's command line as (session config, grid): session keys (sweep, ray, tracking)
+    compose `conf/sweep.yaml`, every other override is a trial setting or a grid axis."""
+    session_args, trial_args = [], []
+    for override in parse(make_parser(config_loader), args):
+        key = key_of(override)
+        if is_session_key(key) and override.is_sweep_override():
+            raise ConfigError(
+                f"{override.input_line}: {key} cannot be a grid axis; "
+                f"only {', '.join(TRIAL_GROUPS[:-1])} and {TRIAL_GROUPS[-1]} settings can be swept"
+            )
+        (session_args if is_session_key(key) else trial_args).append(override.input_line)
+    session = to_plain(compose_config("sweep", session_args))
+    return session, expand(session["sweep"]["params"], trial_args, config_loader)
 
 
 def merge_overrides(params: dict[str, str], cli: list[Override], parser) -> list[Override]:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer.preflight import sqlite_path
 from trainer.redact import mask_uri
 from trainer.result import CONVERGED, DIVERGED, FAILED, Divergence, Result
+from trainer.uri import sqlite_path
 
 # The plots a worker renders for a run (trainer.plots.render_run_plots). A name read back from a
 # spool becomes an artifact file name, so nothing else is accepted: no path can be smuggled in.

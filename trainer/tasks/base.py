@@ -1,20 +1,30 @@
 """The interface every task implements: parameters, a minibatch loss, validation metrics."""
 
+from typing import ClassVar
+
 import numpy as np
 
 from autodiff import Tensor
+from optimizers.hyperparameters import Interval
+from trainer.ranges import check_ranges
 
 
 class Task:
     """A training problem. Subclasses set `params` and implement `loss`.
 
     `n_train` is the number of training rows, or None for a deterministic full-batch objective
-    (the quadratic and Rosenbrock), where `loss` gets `batch=None`.
+    (the quadratic and Rosenbrock), where `loss` gets `batch=None`. `ranges` declares the allowed
+    range of each numeric argument, as an optimizer's `ranges` does; the constructor checks them.
     """
 
     name = "task"
+    ranges: ClassVar[dict[str, Interval]] = {}
     n_train: int | None = None
     params: list[Tensor]
+
+    def check_ranges(self, **values) -> None:
+        """Each of `ranges` in `values`; ValueError `task.<key>=<value> is not allowed: ...`."""
+        check_ranges("task", values, self.ranges)
 
     def parameters(self) -> list[Tensor]:
         return self.params
@@ -73,8 +83,6 @@ class LinearModel(Task):
 
 def split_rows(n: int, val_fraction: float, rng: np.random.Generator):
     """A seeded random split of n rows into train and validation index arrays."""
-    if not 0 < val_fraction < 1:
-        raise ValueError(f"task.val_fraction={val_fraction} is not allowed: it must be in (0, 1)")
     n_val = max(1, int(round(n * val_fraction)))
     if n_val >= n:
         raise ValueError(
@@ -83,9 +91,3 @@ def split_rows(n: int, val_fraction: float, rng: np.random.Generator):
         )
     order = rng.permutation(n)
     return order[n_val:], order[:n_val]
-
-
-def require_positive(**values) -> None:
-    for key, value in values.items():
-        if not value > 0:
-            raise ValueError(f"task.{key}={value} is not allowed: it must be > 0")

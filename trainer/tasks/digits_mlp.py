@@ -1,12 +1,14 @@
 """An MLP on scikit-learn's bundled 8x8 digits (no download), softmax cross-entropy."""
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
 import autodiff
 from autodiff import Tensor
 from autodiff.nn import MLP
+from optimizers.hyperparameters import BETWEEN_ZERO_AND_ONE, POSITIVE
 from trainer.tasks.base import Task
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
@@ -17,18 +19,21 @@ ROWS, PIXELS, CLASSES = 1797, 64, 10
 
 class DigitsMLP(Task):
     name = "digits_mlp"
+    ranges = {"hidden": POSITIVE, "val_fraction": BETWEEN_ZERO_AND_ONE}
 
-    def __init__(self, hidden=(64,), activation="tanh", val_fraction=0.2, data_seed=0, seed=0):
+    def __init__(
+        self,
+        hidden: Sequence[int] = (64,),
+        activation: str = "tanh",
+        val_fraction: float = 0.2,
+        data_seed: int = 0,
+        seed: int = 0,
+    ):
         if activation not in ACTIVATIONS:
             raise ValueError(
                 f"task.activation={activation} is not allowed: it must be one of {ACTIVATIONS}"
             )
-        if any(not size > 0 for size in hidden):
-            raise ValueError(f"task.hidden={list(hidden)} is not allowed: sizes must be > 0")
-        if not 0 < val_fraction < 1:
-            raise ValueError(
-                f"task.val_fraction={val_fraction} is not allowed: it must be in (0, 1)"
-            )
+        self.check_ranges(hidden=np.array(hidden), val_fraction=val_fraction)
         self.val_fraction, self.data_seed = val_fraction, data_seed
         # train_test_split's sizes: the validation part is ceil(fraction * rows).
         self.n_train = ROWS - math.ceil(val_fraction * ROWS)

@@ -4,16 +4,30 @@ import numpy as np
 
 import autodiff
 from autodiff import Tensor
-from trainer.tasks.base import LinearModel, require_positive
+from optimizers.hyperparameters import BETWEEN_ZERO_AND_ONE, POSITIVE
+from trainer.ranges import AT_LEAST_ZERO
+from trainer.tasks.base import LinearModel
 
 
 class LinearRegression(LinearModel):
     name = "linear_regression"
+    ranges = {
+        "n": POSITIVE,
+        "d": POSITIVE,
+        "noise": AT_LEAST_ZERO,
+        "val_fraction": BETWEEN_ZERO_AND_ONE,
+    }
 
-    def __init__(self, n=1000, d=10, noise=0.1, val_fraction=0.2, data_seed=0, seed=0):
-        require_positive(n=n, d=d)
-        if not noise >= 0:
-            raise ValueError(f"task.noise={noise} is not allowed: it must be >= 0")
+    def __init__(
+        self,
+        n: int = 1000,
+        d: int = 10,
+        noise: float = 0.1,
+        val_fraction: float = 0.2,
+        data_seed: int = 0,
+        seed: int = 0,
+    ):
+        self.check_ranges(n=n, d=d, noise=noise, val_fraction=val_fraction)
         data_rng = np.random.default_rng(data_seed)
         x = data_rng.standard_normal((n, d))
         true_w = data_rng.standard_normal(d)

@@ -4,7 +4,9 @@ import numpy as np
 
 import autodiff
 from autodiff import Tensor
-from trainer.tasks.base import LinearModel, require_positive
+from optimizers.hyperparameters import BETWEEN_ZERO_AND_ONE, POSITIVE
+from trainer.ranges import AT_LEAST_ZERO
+from trainer.tasks.base import LinearModel
 
 
 def binary_cross_entropy(logits: Tensor, labels: np.ndarray) -> Tensor:
@@ -15,11 +17,23 @@ def binary_cross_entropy(logits: Tensor, labels: np.ndarray) -> Tensor:
 
 class LogisticRegression(LinearModel):
     name = "logistic_regression"
+    ranges = {
+        "n": POSITIVE,
+        "d": POSITIVE,
+        "separation": AT_LEAST_ZERO,
+        "val_fraction": BETWEEN_ZERO_AND_ONE,
+    }
 
-    def __init__(self, n=1000, d=10, separation=1.0, val_fraction=0.2, data_seed=0, seed=0):
-        require_positive(n=n, d=d)
-        if not separation >= 0:
-            raise ValueError(f"task.separation={separation} is not allowed: it must be >= 0")
+    def __init__(
+        self,
+        n: int = 1000,
+        d: int = 10,
+        separation: float = 1.0,
+        val_fraction: float = 0.2,
+        data_seed: int = 0,
+        seed: int = 0,
+    ):
+        self.check_ranges(n=n, d=d, separation=separation, val_fraction=val_fraction)
         data_rng = np.random.default_rng(data_seed)
         labels = data_rng.integers(0, 2, n).astype(np.float64)
         direction = data_rng.standard_normal(d)

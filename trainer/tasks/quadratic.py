@@ -1,18 +1,27 @@
 """The lecture's ill-conditioned bowl f(x, y) = 0.5 * (a x^2 + b y^2), steep along y when b >> a."""
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from autodiff import Tensor
-from trainer.tasks.base import Surface2D, require_positive
+from optimizers.hyperparameters import POSITIVE
+from trainer.ranges import AT_LEAST_ONE
+from trainer.tasks.base import Surface2D
 
 
 class Quadratic(Surface2D):
     name = "quadratic"
+    ranges = {"a": POSITIVE, "condition": AT_LEAST_ONE}
 
-    def __init__(self, a: float = 1.0, condition: float = 50.0, start=(-10.0, 1.0), seed: int = 0):
-        require_positive(a=a)
-        if not condition >= 1:
-            raise ValueError(f"task.condition={condition} is not allowed: it must be >= 1")
+    def __init__(
+        self,
+        a: float = 1.0,
+        condition: float = 50.0,
+        start: Sequence[float] = (-10.0, 1.0),
+        seed: int = 0,
+    ):
+        self.check_ranges(a=a, condition=condition)
         super().__init__(start)
         self.a = float(a)
         self.b = float(a) * float(condition)

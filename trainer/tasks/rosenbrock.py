@@ -1,5 +1,7 @@
 """The 2-D Rosenbrock valley f(x, y) = (1 - x)^2 + 100 (y - x^2)^2, minimum 0 at (1, 1)."""
 
+from collections.abc import Sequence
+
 from autodiff import Tensor
 from trainer.tasks.base import Surface2D
 
@@ -7,7 +9,7 @@ from trainer.tasks.base import Surface2D
 class Rosenbrock(Surface2D):
     name = "rosenbrock"
 
-    def __init__(self, start=(-1.5, 2.0), seed: int = 0):
+    def __init__(self, start: Sequence[float] = (-1.5, 2.0), seed: int = 0):
         super().__init__(start)
 
     def loss(self, batch=None) -> Tensor:

@@ -1,0 +1,22 @@
+"""Allowed ranges of trainer and task settings, declared and checked as the optimizers' are."""
+
+from collections.abc import Mapping
+
+from optimizers.hyperparameters import Interval, check
+
+AT_LEAST_ZERO = Interval(0.0, low_closed=True)
+"""[0, inf): seeds, noise levels, class separations."""
+
+AT_LEAST_ONE = Interval(1.0, low_closed=True)
+"""[1, inf): the quadratic's condition number."""
+
+
+def check_ranges(group: str, values: Mapping, ranges: Mapping[str, Interval]) -> None:
+    """Each of `ranges` checked in `values` by the optimizers' own `check`; a value outside
+    raises ValueError in its one-line format, the key prefixed with its config group:
+    `task.n=0 is not allowed: n must be a real number > 0`."""
+    for name, allowed in ranges.items():
+        try:
+            check(name, values[name], allowed)
+        except ValueError as error:
+            raise ValueError(f"{group}.{error}") from None
