@@ -5,7 +5,8 @@ import time
 from trainer import cli
 from trainer.config import ConfigError, compose_config, hydra_context, to_plain
 from trainer.preflight import check_address, check_tracking, keep_local_ray_on_loopback
-from trainer.sweep.grid import expand, is_session_key, key_of, make_parser, parse
+from trainer.sweep.boundary_plan import expand_search
+from trainer.sweep.grid import is_session_key, key_of, make_parser, parse
 from trainer.sweep.store_process import open_in_background
 
 USAGE = """usage: python scripts/sweep.py [OVERRIDE ...]
@@ -16,6 +17,8 @@ logspace(start,stop,num)) is an axis of the grid, any other value is fixed for e
   python scripts/sweep.py optimizer=sgd,momentum,nesterov,adagrad,rmsprop,adam
   python scripts/sweep.py sweep=quadratic          (named sweeps: conf/sweep/*.yaml)
   python scripts/sweep.py sweep.dry_run=true       (print the grid, start nothing)
+  python scripts/sweep.py sweep=boundary           (search each point's lr where it diverges)
+search: sweep.search=grid|boundary sweep.boundary.low=.. .high=.. .rtol=0.02 .max_decades=3
 session: ray.address=auto|host:port ray.num_cpus=N tracking.uri=... tracking.experiment=..."""
 
 
@@ -32,7 +35,7 @@ def main(args: list[str]) -> int:
                 )
             (session_args if is_session_key(key) else trial_args).append(override.input_line)
         session = to_plain(compose_config("sweep", session_args))
-        grid = expand(session["sweep"]["params"], trial_args, config_loader)
+        grid = expand_search(session["sweep"], trial_args, config_loader)
 
     if session["sweep"]["dry_run"]:
         print(describe(grid))
@@ -49,9 +52,11 @@ def main(args: list[str]) -> int:
     opening = open_in_background(
         uri, session["tracking"]["experiment"], grid, session["sweep"]["name"]
     )
-    from trainer.sweep.driver import run_sweep  # Ray is imported only now, once set up
+    from trainer.sweep.boundary_run import search_boundary  # Ray is imported only now
+    from trainer.sweep.driver import run_sweep, sweep
 
-    return run_sweep(grid, session, uri, opening, started)
+    body = search_boundary if session["sweep"]["search"] == "boundary" else sweep
+    return run_sweep(grid, session, uri, opening, started, body)
 
 
 def describe(grid) -> str:

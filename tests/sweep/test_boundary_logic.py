@@ -5,6 +5,7 @@ import math
 import pytest
 
 from trainer.config import ConfigError
+from trainer.schema import BoundaryConf
 from trainer.result import CONVERGED, DIVERGED, FAILED
 from trainer.sweep.boundary import (
     DIVERGES_AT_LOW,
@@ -98,8 +99,8 @@ def test_a_failed_probe_ends_its_point_only():
 def test_round_cap_stops_and_a_rerun_retraces_the_same_probes():
     critical = [0.04, 0.07]
     full_log, capped_log = [], []
-    full = search_with(threshold_oracle(critical, full_log), 2, Settings(0.01, 0.1), cpus=2)
-    capped_settings = Settings(0.01, 0.1, max_rounds=3)
+    full = search_with(threshold_oracle(critical, full_log), 2, Settings(0.01, 0.1, 0.02), cpus=2)
+    capped_settings = Settings(0.01, 0.1, 0.02, max_rounds=3)
     capped = search_with(threshold_oracle(critical, capped_log), 2, capped_settings, cpus=2)
     assert capped.capped and not capped.done
     assert capped_log == full_log[: len(capped_log)]
@@ -119,6 +120,6 @@ def test_round_cap_stops_and_a_rerun_retraces_the_same_probes():
     ],
 )
 def test_bad_settings_name_the_key(values, key):
-    config = {**vars(Settings()), **values}
+    config = {**vars(BoundaryConf()), **values}
     with pytest.raises(ConfigError, match=f"sweep.boundary.{key}="):
         Settings.from_config(config)

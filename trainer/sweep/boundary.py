@@ -30,11 +30,12 @@ def rounded(lr: float) -> float:
 
 @dataclass(frozen=True)
 class Settings:
-    """`sweep.boundary.*`: the starting bracket, the stopping width and the limits."""
+    """`sweep.boundary.*` (defaults in trainer/schema.py): the starting bracket, the stopping
+    width, how far the bracket may widen, probes per point per round, and a cap on rounds."""
 
-    low: float = 1e-3
-    high: float = 10.0
-    rtol: float = 0.02
+    low: float
+    high: float
+    rtol: float
     max_decades: int = 3
     probes: int | None = None
     max_rounds: int | None = None

@@ -9,6 +9,8 @@ from mlflow.entities import Metric
 from mlflow.exceptions import MlflowException
 
 from trainer.result import Result
+from trainer.sweep.boundary_figure import boundary_png
+from trainer.sweep.boundary_report import boundary_csv, parent_metrics
 from trainer.sweep.figures import heatmap_png, loss_curves_png
 from trainer.sweep.grid import Grid
 from trainer.sweep.spool import Spool, spool_path
@@ -81,7 +83,7 @@ class SweepStore:
             if not token:
                 return runs
 
-    def log(self, result: Result, name: str) -> bool:
+    def log(self, result: Result, name: str, tags: dict[str, str] | None = None) -> bool:
         """Log one trial as a child run, or keep it in the spool when the store is unreachable."""
         if self.down is None:
             started = time.perf_counter()
@@ -91,7 +93,7 @@ class SweepStore:
                     self.experiment_id,
                     result,
                     name,
-                    {"mlflow.parentRunId": self.parent_id},
+                    {"mlflow.parentRunId": self.parent_id, **(tags or {})},
                 )
                 return True
             except STORE_ERRORS as error:
@@ -122,6 +124,10 @@ class SweepStore:
     def close(self) -> None:
         """Nothing to release in process; StoreProcess has the same method."""
 
+    def outcomes(self) -> dict[str, str]:
+        """trial_id -> outcome of every trial finished by an earlier invocation."""
+        return {tid: run.data.tags.get("outcome", "") for tid, run in self.finished.items()}
+
     def earlier_rows(self) -> list[Row]:
         """Trials finished by an earlier invocation, with their curves read back."""
         rows = []
@@ -149,4 +155,20 @@ class SweepStore:
                 "summary.txt": table(rows, elapsed, cpus).encode(),
             },
         )
+        self.client.set_terminated(self.parent_id, "FINISHED")
+
+    def finish_boundary(self, reports: list, summary: str, title: str, elapsed: float) -> None:
+        """A boundary search's parent: lr* per point as metrics, boundary.png, boundary.csv."""
+        now = int(time.time() * 1000)
+        metrics = {**parent_metrics(reports), "wall_time_s": elapsed}
+        metrics["logging_s"] = self.logging_seconds
+        self.client.log_batch(
+            self.parent_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()]
+        )
+        files = {
+            "boundary.csv": boundary_csv(reports).encode(),
+            "boundary.png": boundary_png(reports, title),
+            "summary.txt": summary.encode(),
+        }
+        log_files(self.client, self.parent_id, files)
         self.client.set_terminated(self.parent_id, "FINISHED")

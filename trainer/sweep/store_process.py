@@ -83,9 +83,9 @@ class StoreProcess:
             raise RuntimeError(f"the tracking store's process failed in {method}:\n{value}")
         return value
 
-    def log(self, result: Result, name: str) -> bool:
+    def log(self, result: Result, name: str, tags: dict[str, str] | None = None) -> bool:
         try:
-            return self._call("log", result, name)
+            return self._call("log", result, name, tags)
         except StoreLost:
             self.spool.append(result)
             return False
@@ -109,6 +109,12 @@ class StoreProcess:
 
     def earlier_rows(self) -> list[Row]:
         return self._call("earlier_rows")
+
+    def outcomes(self) -> dict[str, str]:
+        return self._call("outcomes")
+
+    def finish_boundary(self, reports: list, summary: str, title: str, elapsed: float) -> None:
+        self._call("finish_boundary", reports, summary, title, elapsed)
 
     def finish(self, rows: list[Row], elapsed: float, cpus: int) -> None:
         self._call("finish", rows, elapsed, cpus)
