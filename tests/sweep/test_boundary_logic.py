@@ -5,8 +5,8 @@ import math
 import pytest
 
 from trainer.config import ConfigError
-from trainer.schema import BoundaryConf
 from trainer.result import CONVERGED, DIVERGED, FAILED
+from trainer.schema import BoundaryConf
 from trainer.sweep.boundary import (
     DIVERGES_AT_LOW,
     FAILED_PROBE,
