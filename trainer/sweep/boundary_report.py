@@ -34,18 +34,21 @@ class PointReport:
 
     def verdict(self) -> str:
         """What a point without an lr* found instead, in words."""
-        return {
-            FOUND: f"lr* = {self.lr_star:.6g}",
-            NO_DIVERGENCE: (
+        if self.status == FOUND:
+            return f"lr* = {self.lr_star:.6g}"
+        if self.status == NO_DIVERGENCE:
+            return (
                 f"no divergence up to lr={self.high:g}: raise sweep.boundary.high "
                 "or sweep.boundary.max_decades"
-            ),
-            DIVERGES_AT_LOW: (
+            )
+        if self.status == DIVERGES_AT_LOW:
+            return (
                 f"diverges already at lr={self.low:g}: lower sweep.boundary.low "
                 "or raise sweep.boundary.max_decades"
-            ),
-            FAILED_PROBE: "a probe failed: see its child run's traceback.txt",
-        }.get(self.status, "unfinished")
+            )
+        if self.status == FAILED_PROBE:
+            return "a probe failed: see its child run's traceback.txt"
+        return "unfinished"
 
 
 def point_reports(grid: Grid, points: list[PointSearch]) -> list[PointReport]:
