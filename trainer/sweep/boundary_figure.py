@@ -12,6 +12,7 @@ from trainer.sweep.boundary import DIVERGES_AT_LOW, NO_DIVERGENCE
 from trainer.sweep.boundary_report import PointReport
 
 GROUP_AXES = ("optimizer", "task")
+THEORY = "theory, rho(M) = 1"
 
 
 def second_axis(reports: list[PointReport]) -> str | None:
@@ -106,7 +107,7 @@ def _level(axes, report: PointReport, color, name) -> None:
         axes.axhspan(report.low, report.high, color=color, alpha=0.25, lw=0)
         axes.axhline(report.lr_star, color=color, lw=1.5, label=f"{name}: measured")
     if report.theory is not None:
-        axes.axhline(report.theory, color=color, ls="--", lw=1, label=f"{name}: theory")
+        axes.axhline(report.theory, color=color, ls="--", lw=1, label=f"{name}: {THEORY}")
 
 
 def _theory(axes, xs, members, color, name, x_key) -> None:
@@ -119,4 +120,4 @@ def _theory(axes, xs, members, color, name, x_key) -> None:
     else:
         limits = [r.theory for r in members]
     style = "_" if x_key is None else "--"
-    axes.plot(xs, limits, style, color=color, lw=1, ms=18, mew=2, label=f"{name}: theory")
+    axes.plot(xs, limits, style, color=color, lw=1, ms=18, mew=2, label=f"{name}: {THEORY}")
