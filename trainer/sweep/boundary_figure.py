@@ -68,6 +68,7 @@ def boundary_png(reports: list[PointReport], title: str) -> bytes:
     else:
         axes.set_xlabel(x_key)
     axes.set_yscale("log")
+    axes.margins(x=0.1)  # room for the lr* labels beside the outermost points
     axes.yaxis.set_major_formatter(FormatStrFormatter("%g"))
     axes.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
     axes.tick_params(axis="y", which="both", labelsize=8)
@@ -93,6 +94,15 @@ def _measured(axes, xs, members, color, name) -> None:
             capsize=5,
             ms=6,
             label=f"{name}: measured",
+        )
+    for x, r in found:
+        axes.annotate(
+            f"{r.lr_star:.3g}",
+            (x, r.lr_star),
+            xytext=(7, 3),
+            textcoords="offset points",
+            fontsize=7,
+            color=color,
         )
     for x, r in zip(xs, members, strict=True):
         if r.status == NO_DIVERGENCE:
