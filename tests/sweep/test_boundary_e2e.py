@@ -2,10 +2,12 @@
 
 import csv
 import re
+import signal
+import time
 
 import pytest
 from mlflow import MlflowClient
-from support import children, parents, run_script, sqlite_uri
+from support import SweepProcess, children, parents, run_script, sqlite_uri
 
 from trainer.config import hydra_context, to_plain
 from trainer.loop import train
@@ -40,7 +42,8 @@ def uninterrupted_lr_stars() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def searched(tmp_path_factory):
-    """A search stopped after 3 rounds, the same command resumed to the end, then run again."""
+    """A search stopped after 3 rounds, continued and interrupted by Ctrl-C in round 6, resumed
+    by the same command to the end, then run once more."""
     folder = tmp_path_factory.mktemp("boundary")
     uri = f"tracking.uri={sqlite_uri(folder)}"
     capped = run_script(
@@ -49,6 +52,12 @@ def searched(tmp_path_factory):
     client = MlflowClient(sqlite_uri(folder))
     [parent] = parents(client)
     after_cap = children(client, parent.info.run_id)
+    interrupted = SweepProcess([*ARGS, uri], cwd=folder)
+    deadline = time.monotonic() + 300
+    while "round 5:" not in interrupted.output() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    interrupted.process.send_signal(signal.SIGINT)
+    assert interrupted.wait() == 130, interrupted.output()
     resumed = run_script("sweep.py", *ARGS, uri, cwd=folder, check=True)
     after_resume = children(client, parent.info.run_id)
     first_csv = read_csv(client, parent.info.run_id, folder / "first")
@@ -57,7 +66,7 @@ def searched(tmp_path_factory):
         "folder": folder,
         "client": client,
         "parent": parent.info.run_id,
-        "outputs": (capped.stdout, resumed.stdout, again.stdout),
+        "outputs": (capped.stdout, interrupted.output(), resumed.stdout, again.stdout),
         "after_cap": after_cap,
         "after_resume": after_resume,
         "first_csv": first_csv,
@@ -78,11 +87,14 @@ def test_lr_star_agrees_with_the_iteration_matrix_within_rtol_in_at_most_10_prob
     assert metrics["probes"] == sum(int(row["probes"]) for row in rows)
 
 
-def test_capped_search_resumed_ends_where_an_uninterrupted_one_does(searched):
-    capped, resumed, _ = searched["outputs"]
+def test_capped_and_interrupted_search_resumed_ends_where_an_uninterrupted_one_does(searched):
+    capped, interrupted, resumed, _ = searched["outputs"]
     assert "stopped at sweep.boundary.max_rounds after round 3" in capped
-    # The resumed run reads the first 3 rounds back and trains none of them again.
-    for line in re.findall(r"^round [123]: .*$", resumed, flags=re.M):
+    assert "interrupted in round 6" in interrupted
+    # Each run reads the rounds done before back and trains none of them again.
+    for line in re.findall(r"^round [123]: .*$", interrupted, flags=re.M):
+        assert "(0 trained)" in line
+    for line in re.findall(r"^round [12345]: .*$", resumed, flags=re.M):
         assert "(0 trained)" in line
     assert {row["lr_star"] for row in searched["first_csv"]} == uninterrupted_lr_stars()
     before = {r.info.run_id for r in searched["after_cap"]}
@@ -103,7 +115,7 @@ def test_every_probe_is_one_child_tagged_with_its_round_and_bracket(searched):
 
 
 def test_same_command_again_trains_nothing_and_gives_the_same_lr_star(searched):
-    _, resumed, again = searched["outputs"]
+    _, _, resumed, again = searched["outputs"]
     assert re.findall(r"^round \d+: .*$", again, flags=re.M)
     assert all("(0 trained)" in line for line in re.findall(r"^round \d+: .*$", again, flags=re.M))
     table = re.compile(r"^(\S+(?: m=\S+)?)\s+(\S+)\s+\[", flags=re.M)

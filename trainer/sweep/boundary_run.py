@@ -102,9 +102,9 @@ def conclude(grid, search, store, uri, interrupted, spooled, counts, started) ->
         store.spool.clear()  # everything it held is in the store now
     if interrupted or search.capped:
         store.mark_killed()
-        why = "interrupted" if interrupted else "stopped at sweep.boundary.max_rounds"
+        why = "interrupted in" if interrupted else "stopped at sweep.boundary.max_rounds after"
         print(
-            f"{why} after round {search.round}: {trained} probes trained, {reused} read back; "
+            f"{why} round {search.round}: {trained} probes trained, {reused} read back; "
             "run the same command again to continue the search."
         )
         return 130 if interrupted else 0
