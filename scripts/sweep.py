@@ -62,7 +62,8 @@ def main(args: list[str]) -> int:
 def describe(grid) -> str:
     axes = " x ".join(f"{key} ({len(values)})" for key, values in grid.axes.items()) or "none"
     fixed = ", ".join(f"{key}={value}" for key, value in grid.fixed.items()) or "none"
-    lines = [f"grid: {len(grid.trials)} trials; axes: {axes}; fixed: {fixed}"]
+    what = "points, lr searched" if grid.fixed.get("sweep.search") == "boundary" else "trials"
+    lines = [f"grid: {len(grid.trials)} {what}; axes: {axes}; fixed: {fixed}"]
     lines += [f"{i:4d}  {' '.join(trial.point)}" for i, trial in enumerate(grid.trials, start=1)]
     return "\n".join(lines)
 
