@@ -17,6 +17,8 @@ logspace(start,stop,num)) is an axis of the grid, any other value is fixed for e
   python scripts/sweep.py optimizer=sgd,momentum,nesterov,adagrad,rmsprop,adam
   python scripts/sweep.py sweep=quadratic          (named sweeps: conf/sweep/*.yaml)
   python scripts/sweep.py sweep.dry_run=true       (print the grid, start nothing)
+  python scripts/sweep.py sweep=boundary           (search each point's lr where it diverges)
+search: sweep.search=grid|boundary sweep.boundary.low=.. .high=.. .rtol=0.02 .max_decades=3
 session: ray.address=auto|host:port ray.num_cpus=N tracking.uri=... tracking.experiment=..."""
 
 
@@ -33,9 +35,11 @@ def main(args: list[str]) -> int:
     opening = open_in_background(
         uri, session["tracking"]["experiment"], grid, session["sweep"]["name"]
     )
-    from trainer.sweep.driver import run_sweep  # Ray is imported only now, once set up
+    from trainer.sweep.boundary_run import search_boundary  # Ray is imported only now
+    from trainer.sweep.driver import run_sweep, sweep
 
-    return run_sweep(grid, session, uri, opening, started)
+    body = search_boundary if session["sweep"]["search"] == "boundary" else sweep
+    return run_sweep(grid, session, uri, opening, started, body)
 
 
 if __name__ == "__main__":

@@ -75,11 +75,25 @@ class RayConf:
 
 
 @dataclass
+class BoundaryConf:
+    """`sweep.search=boundary`: the lr bracket each point starts from, and when to stop."""
+
+    low: float = 1e-3
+    high: float = 10.0
+    rtol: float = 0.02
+    max_decades: int = 3
+    probes: int | None = None
+    max_rounds: int | None = None
+
+
+@dataclass
 class SweepConf:
     name: str = MISSING
     params: dict[str, str] = field(default_factory=dict)
     dry_run: bool = False
     trials_per_task: int | None = None
+    search: str = "grid"
+    boundary: BoundaryConf = field(default_factory=BoundaryConf)
 
 
 SCHEMAS = {

@@ -34,10 +34,11 @@ class Interrupt:
 
 
 def run_sweep(
-    grid: Grid, session: dict, uri: str, opening: StoreProcess | None, started: float
+    grid: Grid, session: dict, uri: str, opening: StoreProcess | None, started: float, body=None
 ) -> int:
     """Start Ray (or attach), run the sweep, stop Ray. `opening` is a StoreProcess started
-    before Ray (or None where processes cannot fork): the store opens while Ray starts."""
+    before Ray (or None where processes cannot fork): the store opens while Ray starts.
+    `body` runs the trials (`sweep`, the grid, unless given; boundary_run.search_boundary)."""
     ray_cfg, sweep_cfg = session["ray"], session["sweep"]
     store = None
     try:
@@ -45,7 +46,7 @@ def run_sweep(
         store = opening.ready() if opening is not None else None
         if store is None:
             store = open_in_process(uri, session["tracking"]["experiment"], grid, sweep_cfg["name"])
-        return sweep(grid, sweep_cfg, uri, cpus, store, started)
+        return (body or sweep)(grid, sweep_cfg, uri, cpus, store, started)
     finally:
         for opened in (store, opening):
             if opened is not None:

@@ -80,7 +80,8 @@ class Grid:
         """The grid as `sweep.dry_run=true` prints it: its shape, then one line per trial."""
         axes = " x ".join(f"{key} ({len(values)})" for key, values in self.axes.items()) or "none"
         fixed = ", ".join(f"{key}={value}" for key, value in self.fixed.items()) or "none"
-        lines = [f"grid: {len(self.trials)} trials; axes: {axes}; fixed: {fixed}"]
+        what = "points, lr searched" if self.fixed.get("sweep.search") == "boundary" else "trials"
+        lines = [f"grid: {len(self.trials)} {what}; axes: {axes}; fixed: {fixed}"]
         lines += [f"{i:4d}  {' '.join(trial.point)}" for i, trial in enumerate(self.trials, 1)]
         return "\n".join(lines)
 
@@ -98,7 +99,9 @@ def compose_sweep(args: list[str], config_loader) -> tuple[dict, Grid]:
             )
         (session_args if is_session_key(key) else trial_args).append(override.input_line)
     session = to_plain(compose_config("sweep", session_args))
-    return session, expand(session["sweep"]["params"], trial_args, config_loader)
+    from trainer.sweep.boundary_plan import expand_search  # it builds on this module
+
+    return session, expand_search(session["sweep"], trial_args, config_loader)
 
 
 def merge_overrides(params: dict[str, str], cli: list[Override], parser) -> list[Override]:

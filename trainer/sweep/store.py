@@ -10,6 +10,8 @@ from mlflow.exceptions import MlflowException
 
 from trainer import contract
 from trainer.result import Result
+from trainer.sweep.boundary_figure import boundary_png
+from trainer.sweep.boundary_report import boundary_csv, parent_metrics
 from trainer.sweep.figures import heatmap_png, loss_curves_png
 from trainer.sweep.grid import Grid
 from trainer.sweep.store_protocol import SpoolFallback, StoreDown
@@ -81,12 +83,12 @@ class SweepStore(SpoolFallback):
             if not token:
                 return runs
 
-    def write(self, result: Result, name: str) -> None:
+    def write(self, result: Result, name: str, tags: dict[str, str] | None = None) -> None:
         """Log one trial as a child run; StoreDown if the store cannot be reached."""
         started = time.perf_counter()
         try:
-            parent = {contract.PARENT_RUN_ID: self.parent_id}
-            log_result(self.client, self.experiment_id, result, name, parent)
+            extra = {contract.PARENT_RUN_ID: self.parent_id, **(tags or {})}
+            log_result(self.client, self.experiment_id, result, name, extra)
         except STORE_ERRORS as error:
             raise StoreDown(str(error)) from error
         finally:
@@ -101,6 +103,10 @@ class SweepStore(SpoolFallback):
 
     def close(self) -> None:
         """Nothing to release in process; StoreProcess has the same method."""
+
+    def outcomes(self) -> dict[str, str]:
+        """trial_id -> outcome of every trial finished by an earlier invocation."""
+        return {tid: run.data.tags.get("outcome", "") for tid, run in self.finished.items()}
 
     def earlier_rows(self) -> list[Row]:
         """Trials finished by an earlier invocation, with their curves read back."""
@@ -133,4 +139,20 @@ class SweepStore(SpoolFallback):
                 contract.SUMMARY_FILE: table(rows, elapsed, cpus).encode(),
             },
         )
+        self.client.set_terminated(self.parent_id, "FINISHED")
+
+    def finish_boundary(self, reports: list, summary: str, title: str, elapsed: float) -> None:
+        """A boundary search's parent: lr* per point as metrics, boundary.png, boundary.csv."""
+        now = int(time.time() * 1000)
+        metrics = {**parent_metrics(reports), "wall_time_s": elapsed}
+        metrics["logging_s"] = self.logging_seconds
+        self.client.log_batch(
+            self.parent_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()]
+        )
+        files = {
+            "boundary.csv": boundary_csv(reports).encode(),
+            "boundary.png": boundary_png(reports, title),
+            "summary.txt": summary.encode(),
+        }
+        log_files(self.client, self.parent_id, files)
         self.client.set_terminated(self.parent_id, "FINISHED")

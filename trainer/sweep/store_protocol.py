@@ -19,8 +19,8 @@ class Store(Protocol):
     spool: Spool
     finished: Collection[str]  # the trial ids an earlier invocation logged
 
-    def log(self, result: Result, name: str) -> bool:
-        """Log one trial as a child run; False if it went to the spool instead."""
+    def log(self, result: Result, name: str, tags: dict[str, str] | None = None) -> bool:
+        """Log one trial as a child run (with extra tags); False if it went to the spool instead."""
 
     def replay_spool(self, names: dict[str, str]) -> tuple[list[Row], int]:
         """Log what an earlier invocation had to spool; the rows, and how many are still spooled."""
@@ -55,10 +55,10 @@ class SpoolFallback:
         self.down: StoreDown | None = None
         self.finished: Collection[str] = ()
 
-    def log(self, result: Result, name: str) -> bool:
+    def log(self, result: Result, name: str, tags: dict[str, str] | None = None) -> bool:
         if self.down is None:
             try:
-                self.write(result, name)
+                self.write(result, name, tags)
                 return True
             except StoreDown as error:
                 self.down = error

@@ -7,6 +7,7 @@ import numpy as np
 from autodiff import Tensor
 from optimizers.hyperparameters import POSITIVE
 from trainer.ranges import AT_LEAST_ONE
+from trainer.stability import stable_lr_limit
 from trainer.tasks.base import Surface2D
 
 
@@ -33,8 +34,9 @@ class Quadratic(Surface2D):
         return self.b
 
     def max_stable_lr(self, momentum: float = 0.0) -> float:
-        """Heavy-ball momentum converges iff 0 < lr < 2 (1 + momentum) / lambda_max."""
-        return 2.0 * (1.0 + momentum) / self.lambda_max
+        """Heavy-ball momentum converges iff 0 < lr < 2 (1 + momentum) / lambda_max, found from
+        its iteration matrix (trainer/stability.py)."""
+        return stable_lr_limit("momentum", self.lambda_max, momentum)
 
     def loss(self, batch=None) -> Tensor:
         return 0.5 * (self.curvature * self.point * self.point).sum()
