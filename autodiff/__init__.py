@@ -1,6 +1,7 @@
 """A numpy reverse-mode autodiff engine: Tensor, differentiable ops, losses, nn, gradcheck."""
 
 from autodiff import nn
+from autodiff.backprop import unbroadcast
 from autodiff.dot import to_dot
 from autodiff.gradcheck import GradcheckResult, gradcheck
 from autodiff.losses import cross_entropy, mse
@@ -25,7 +26,7 @@ from autodiff.ops import (
     transpose,
     where,
 )
-from autodiff.tensor import Tensor, is_grad_enabled, no_grad, unbroadcast
+from autodiff.tensor import Tensor, is_grad_enabled, no_grad
 
 __all__ = [
     "GradcheckResult",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from autodiff.backprop import accumulate
 from autodiff.ops import mean
-from autodiff.tensor import accumulate, lift, result
+from autodiff.tensor import lift, result
 
 
 def cross_entropy(logits, labels):

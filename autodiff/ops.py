@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autodiff.tensor import Tensor, accumulate, lift, result, unbroadcast
+from autodiff.backprop import accumulate, unbroadcast
+from autodiff.tensor import Tensor, lift, result
 
 # ---- elementwise ----------------------------------------------------------------------
 

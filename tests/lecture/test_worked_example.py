@@ -2,6 +2,8 @@
 
 import re
 
+from lecture_example import LECTURE_NODE_ROWS
+
 from trainer.lecture.worked_example import worked_example
 
 NODE = re.compile(r'^  (n\d+) \[label="([^"]*)"\];$', re.M)
@@ -22,13 +24,7 @@ def dot_edges(dot: str) -> dict[tuple[str, str], str]:
 
 def test_dot_text_holds_the_lectures_values_and_gradients():
     rows = dot_rows(worked_example().dot())
-    assert rows == {
-        "x1": ["op: leaf", "value: -2", "grad: -4"],
-        "x2": ["op: leaf", "value: 5", "grad: -4"],
-        "x3": ["op: leaf", "value: -4", "grad: 3"],
-        "z": ["op: +", "value: 3", "grad: -4"],
-        "f": ["op: *", "value: -12", "grad: 1"],
-    }
+    assert rows == LECTURE_NODE_ROWS
 
 
 def test_edges_carry_the_lectures_local_gradients():
