@@ -6,6 +6,7 @@ from trainer import cli
 from trainer.config import ConfigError, compose_config, hydra_context, to_plain
 from trainer.preflight import check_address, check_tracking, keep_local_ray_on_loopback
 from trainer.sweep.grid import expand, is_session_key, key_of, make_parser, parse
+from trainer.sweep.ranking import choose_ranking
 from trainer.sweep.store_process import open_in_background
 
 USAGE = """usage: python scripts/sweep.py [OVERRIDE ...]
@@ -33,6 +34,7 @@ def main(args: list[str]) -> int:
             (session_args if is_session_key(key) else trial_args).append(override.input_line)
         session = to_plain(compose_config("sweep", session_args))
         grid = expand(session["sweep"]["params"], trial_args, config_loader)
+    choose_ranking(session["sweep"], grid)
 
     if session["sweep"]["dry_run"]:
         print(describe(grid))

@@ -124,6 +124,9 @@ class SweepConf:
     params: dict[str, str] = field(default_factory=dict)
     dry_run: bool = False
     trials_per_task: int | None = None
+    # Which final_* metric ranks the trials; empty: chosen by task (trainer/sweep/ranking.py).
+    metric: str = ""
+    mode: str = ""
 
 
 SCHEMAS = {

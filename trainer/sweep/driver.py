@@ -9,6 +9,7 @@ from tqdm import tqdm
 from trainer.naming import run_name
 from trainer.result import DIVERGED, FAILED
 from trainer.sweep.grid import Grid
+from trainer.sweep.ranking import choose_ranking
 from trainer.sweep.runner import RayTrials, connect
 from trainer.sweep.store_process import StoreProcess
 from trainer.sweep.summary import Row, table
@@ -110,9 +111,10 @@ def sweep(grid: Grid, sweep_cfg: dict, uri: str, cpus: int, store, started: floa
 
     rows += store.earlier_rows()
     elapsed = time.perf_counter() - started
-    store.finish(rows, elapsed, cpus)
+    ranking = choose_ranking(sweep_cfg, grid)
+    store.finish(rows, elapsed, cpus, ranking)
     _, logging_seconds, parent_id = store.status()
-    print(table(rows, elapsed, cpus))
+    print(table(rows, elapsed, cpus, ranking))
     print(f"logging to MLflow took {logging_seconds:.1f} s of the {elapsed:.1f} s")
     print(f"parent run {parent_id}; open the dashboard with:")
     print(f"  mlflow ui --backend-store-uri {uri}" if uri.startswith("sqlite") else f"  {uri}")

@@ -5,12 +5,13 @@ import time
 
 import numpy as np
 import requests
-from mlflow.entities import Metric
+from mlflow.entities import Metric, RunTag
 from mlflow.exceptions import MlflowException
 
 from trainer.result import Result
 from trainer.sweep.figures import heatmap_png, loss_curves_png
 from trainer.sweep.grid import Grid
+from trainer.sweep.ranking import Ranking
 from trainer.sweep.spool import Spool, spool_path
 from trainer.sweep.summary import Row, counts, results_csv, table
 from trainer.tracking import log_files, log_result, open_store
@@ -131,12 +132,18 @@ class SweepStore:
             rows.append(Row.from_run(run, curve))
         return rows
 
-    def finish(self, rows: list[Row], elapsed: float, cpus: int) -> None:
+    def finish(self, rows: list[Row], elapsed: float, cpus: int, ranking: Ranking) -> None:
         """The parent's summary: counts, this invocation's wall and logging time, figures."""
         now = int(time.time() * 1000)
-        metrics = {**counts(rows), "wall_time_s": elapsed, "logging_s": self.logging_seconds}
+        metrics = {
+            **counts(rows, ranking),
+            "wall_time_s": elapsed,
+            "logging_s": self.logging_seconds,
+        }
         self.client.log_batch(
-            self.parent_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()]
+            self.parent_id,
+            metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
+            tags=[RunTag("sweep.metric", ranking.metric), RunTag("sweep.mode", ranking.mode)],
         )
         configs = {t.trial_id: t.config for t in self.grid.trials}
         log_files(
@@ -144,9 +151,9 @@ class SweepStore:
             self.parent_id,
             {
                 "results.csv": results_csv(rows).encode(),
-                "heatmap.png": heatmap_png(rows, self.grid.axes, configs),
-                "loss_curves.png": loss_curves_png(rows),
-                "summary.txt": table(rows, elapsed, cpus).encode(),
+                "heatmap.png": heatmap_png(rows, self.grid.axes, configs, ranking),
+                "loss_curves.png": loss_curves_png(rows, self.grid.axes),
+                "summary.txt": table(rows, elapsed, cpus, ranking).encode(),
             },
         )
         self.client.set_terminated(self.parent_id, "FINISHED")

@@ -13,6 +13,7 @@ import traceback
 from trainer.config import ConfigError
 from trainer.result import Result
 from trainer.sweep.grid import Grid
+from trainer.sweep.ranking import Ranking
 from trainer.sweep.spool import Spool, spool_path
 from trainer.sweep.summary import Row
 
@@ -110,8 +111,8 @@ class StoreProcess:
     def earlier_rows(self) -> list[Row]:
         return self._call("earlier_rows")
 
-    def finish(self, rows: list[Row], elapsed: float, cpus: int) -> None:
-        self._call("finish", rows, elapsed, cpus)
+    def finish(self, rows: list[Row], elapsed: float, cpus: int, ranking: Ranking) -> None:
+        self._call("finish", rows, elapsed, cpus, ranking)
 
     def close(self) -> None:
         """Let the child finish the write in hand and end; it is never cut off mid-write."""
