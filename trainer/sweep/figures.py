@@ -180,7 +180,7 @@ def loss_curves_figure(rows: list[Row], axes: dict[str, list[str]]) -> Figure:
     colour_key = heatmap_axes(rows, axes)[0]
     shades = {}
     if colour_key is not None:
-        values = sorted({r.value(colour_key) for r in rows})
+        values = sorted({r.value(colour_key) for r in rows if r.curve.size})
         palette = colormaps["plasma"](np.linspace(0.0, 0.85, len(values)))
         shades = dict(zip(values, palette, strict=True))
     panels = _curve_panels(rows, axes, colour_key)
@@ -193,8 +193,8 @@ def loss_curves_figure(rows: list[Row], axes: dict[str, list[str]]) -> Figure:
     lines = math.ceil(len(panels) / columns)
     figure = Figure(figsize=(4.6 * columns + 1.4, 3.4 * lines + 0.6))
     groups = sorted({panel_key(r) for r in rows if r.curve.size})
-    scope = f"{groups[0]}: " if len(groups) == 1 else ""
-    figure.suptitle(f"{scope}training loss of every trial, by {colour_key or 'trial'}")
+    scope = f" ({groups[0]})" if len(groups) == 1 else ""
+    figure.suptitle(f"Training loss of every trial{scope}, coloured by {colour_key or 'trial'}")
     shared = None
     for index, (title, members) in enumerate(panels.items(), start=1):
         plot = figure.add_subplot(lines, columns, index, sharex=shared, sharey=shared)
@@ -212,9 +212,12 @@ def loss_curves_figure(rows: list[Row], axes: dict[str, list[str]]) -> Figure:
     log_scale(shared)
     if shades:
         handles = [Line2D([], [], color=shade, lw=2) for shade in shades.values()]
-        handles.append(Line2D([], [], color="black", marker="x", ls="", ms=7))
+        labels = [f"{value:g}" for value in shades]
+        if any(r.outcome == DIVERGED for r in rows):
+            handles.append(Line2D([], [], color="black", marker="x", ls="", ms=7))
+            labels.append("diverged")
         handles.append(Line2D([], [], color="grey", ls=":"))
-        labels = [f"{value:g}" for value in shades] + ["diverged", "divergence\nthreshold"]
+        labels.append("divergence\nthreshold")
         figure.axes[min(columns, len(panels)) - 1].legend(
             handles,
             labels,
