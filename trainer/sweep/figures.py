@@ -56,6 +56,12 @@ def heatmap_axes(rows: list[Row], axes: dict[str, list[str]]) -> tuple[str | Non
     return x, y
 
 
+def grid_shape(panels: int) -> tuple[int, int]:
+    """(rows, columns) of a near-square grid of panels: 4 -> 2 x 2, 6 -> 2 x 3."""
+    columns = math.ceil(math.sqrt(panels))
+    return math.ceil(panels / columns), columns
+
+
 def panel_key(row: Row) -> str:
     return f"{row.params.get('task.name', '')}: {row.params.get('optimizer.name', '')}"
 
@@ -77,9 +83,10 @@ def heatmap_figure(
         panels[panel_key(row)].append(row)
     values = [r.final[ranking.metric] for r in best(rows, ranking)]
     colour = Colour(values, ranking)
-    figure = Figure(figsize=(6.5 * len(panels), 4.8))
+    lines, columns = grid_shape(len(panels))
+    figure = Figure(figsize=(6.5 * columns, 4.8 * lines))
     for index, (title, members) in enumerate(sorted(panels.items()), start=1):
-        axes_ = figure.add_subplot(1, len(panels), index)
+        axes_ = figure.add_subplot(lines, columns, index)
         x_key, y_key = heatmap_axes(members, axes)
         image = _panel(axes_, members, x_key, y_key, colour, ranking.metric, configs)
         axes_.set_title(title)
@@ -130,7 +137,7 @@ def _panel(axes, rows: list[Row], x_key, y_key, colour: Colour, metric: str, con
     if colour.norm is not None:
         image = axes.imshow(grid, origin="lower", aspect="auto", cmap=colour.cmap, norm=colour.norm)
     axes.set_xticks(range(len(xs)), [f"{x:g}" for x in xs], rotation=45)
-    axes.set_yticks(range(len(ys)), [f"{y:g}" for y in ys])
+    axes.set_yticks(range(len(ys)), [f"{y:g}" for y in ys] if y_key else [""])
     axes.set_xlim(-0.5, len(xs) - 0.5)
     axes.set_ylim(-0.5, len(ys) - 0.5)
     axes.set_xlabel(x_key or "")
@@ -189,8 +196,7 @@ def loss_curves_figure(rows: list[Row], axes: dict[str, list[str]]) -> Figure:
         figure.text(0.5, 0.5, "no loss curves: no trial ran a step", ha="center")
         return figure
     window = max(1, max(r.curve.size for r in rows) // SMOOTHING_POINTS)
-    columns = math.ceil(math.sqrt(len(panels)))
-    lines = math.ceil(len(panels) / columns)
+    lines, columns = grid_shape(len(panels))
     figure = Figure(figsize=(4.6 * columns + 1.4, 3.4 * lines + 0.6))
     groups = sorted({panel_key(r) for r in rows if r.curve.size})
     scope = f" ({groups[0]})" if len(groups) == 1 else ""
