@@ -200,7 +200,8 @@ def loss_curves_figure(rows: list[Row], axes: dict[str, list[str]]) -> Figure:
     figure = Figure(figsize=(4.6 * columns + 1.4, 3.4 * lines + 0.6))
     groups = sorted({panel_key(r) for r in rows if r.curve.size})
     scope = f" ({groups[0]})" if len(groups) == 1 else ""
-    figure.suptitle(f"Training loss of every trial{scope}, coloured by {colour_key or 'trial'}")
+    colouring = f", coloured by {colour_key}" if colour_key else ""
+    figure.suptitle(f"Training loss of every trial{scope}{colouring}")
     shared = None
     for index, (title, members) in enumerate(panels.items(), start=1):
         plot = figure.add_subplot(lines, columns, index, sharex=shared, sharey=shared)

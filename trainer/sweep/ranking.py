@@ -14,6 +14,8 @@ MODES = ("min", "max")
 
 @dataclass(frozen=True)
 class Ranking:
+    """A final_* metric, and whether its min or its max is best."""
+
     metric: str = "final_train_loss"
     mode: str = "min"
 
