@@ -17,6 +17,7 @@ logspace(start,stop,num)) is an axis of the grid, any other value is fixed for e
   python scripts/sweep.py optimizer=sgd,momentum,nesterov,adagrad,rmsprop,adam
   python scripts/sweep.py sweep=quadratic          (named sweeps: conf/sweep/*.yaml)
   python scripts/sweep.py sweep.dry_run=true       (print the grid, start nothing)
+  python scripts/sweep.py sweep.metric=final_val_accuracy  (what ranks the best trials)
 session: ray.address=auto|host:port ray.num_cpus=N tracking.uri=... tracking.experiment=..."""
 
 

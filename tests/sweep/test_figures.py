@@ -100,3 +100,13 @@ def test_heatmap_is_coloured_by_the_ranking_metric():
             for j, lr in enumerate([0.01, 0.1]):
                 expected = by_point[(momentum, lr)].final[ranking.metric]
                 assert math.isclose(cells[i, j], expected)
+        # The best trial's cell is outlined.
+        [outline] = [patch for patch in panel.patches if not patch.get_fill()]
+        j, i = (round(v + 0.5) for v in outline.get_xy())
+        best = max(
+            rows, key=lambda r: r.final[ranking.metric] * (-1 if ranking.mode == "min" else 1)
+        )
+        assert (best.value("optimizer.momentum"), best.value("optimizer.lr")) == (
+            [0.0, 0.9][i],
+            [0.01, 0.1][j],
+        )

@@ -81,15 +81,17 @@ def heatmap_figure(
     panels = defaultdict(list)
     for row in rows:
         panels[panel_key(row)].append(row)
-    values = [r.final[ranking.metric] for r in best(rows, ranking)]
-    colour = Colour(values, ranking)
+    ranked = best(rows, ranking)
+    colour = Colour([r.final[ranking.metric] for r in ranked], ranking)
+    best_row = ranked[0] if ranked else None
     lines, columns = grid_shape(len(panels))
     figure = Figure(figsize=(6.5 * columns, 4.8 * lines))
     for index, (title, members) in enumerate(sorted(panels.items()), start=1):
         axes_ = figure.add_subplot(lines, columns, index)
         x_key, y_key = heatmap_axes(members, axes)
-        image = _panel(axes_, members, x_key, y_key, colour, ranking.metric, configs)
-        axes_.set_title(title)
+        image = _panel(axes_, members, x_key, y_key, colour, ranking.metric, configs, best_row)
+        outlined = any(row is best_row for row in members)
+        axes_.set_title(f"{title} (outlined: the best)" if outlined else title)
         if image is not None:
             figure.colorbar(image, ax=axes_, label=f"{ranking.metric} ({ranking.mode} is best)")
     return figure
@@ -112,7 +114,7 @@ class Colour:
         return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white"
 
 
-def _panel(axes, rows: list[Row], x_key, y_key, colour: Colour, metric: str, configs):
+def _panel(axes, rows: list[Row], x_key, y_key, colour: Colour, metric: str, configs, best_row):
     xs = sorted({r.value(x_key) for r in rows}) if x_key else [0.0]
     ys = sorted({r.value(y_key) for r in rows}) if y_key else [0.0]
     cells = defaultdict(list)
@@ -133,6 +135,8 @@ def _panel(axes, rows: list[Row], x_key, y_key, colour: Colour, metric: str, con
         axes.text(
             j, i, text, ha="center", va="center", fontsize=7, color=colour.text_colour(grid[i, j])
         )
+        if any(m is best_row for m in members):
+            axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="cyan", lw=3))
     image = None
     if colour.norm is not None:
         image = axes.imshow(grid, origin="lower", aspect="auto", cmap=colour.cmap, norm=colour.norm)
