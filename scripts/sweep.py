@@ -18,6 +18,7 @@ logspace(start,stop,num)) is an axis of the grid, any other value is fixed for e
   python scripts/sweep.py sweep=quadratic          (named sweeps: conf/sweep/*.yaml)
   python scripts/sweep.py sweep.dry_run=true       (print the grid, start nothing)
   python scripts/sweep.py sweep=boundary           (search each point's lr where it diverges)
+  python scripts/sweep.py sweep.metric=final_val_accuracy  (what ranks the best trials)
 search: sweep.search=grid|boundary sweep.boundary.low=.. .high=.. .rtol=0.02 .max_decades=3
 session: ray.address=auto|host:port ray.num_cpus=N tracking.uri=... tracking.experiment=..."""
 

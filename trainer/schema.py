@@ -94,6 +94,9 @@ class SweepConf:
     trials_per_task: int | None = None
     search: str = "grid"
     boundary: BoundaryConf = field(default_factory=BoundaryConf)
+    # Which final_* metric ranks the trials; empty: chosen by task (trainer/sweep/ranking.py).
+    metric: str = ""
+    mode: str = ""
 
 
 SCHEMAS = {

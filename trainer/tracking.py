@@ -1,6 +1,7 @@
 """Write one training Result to MLflow as one run: params, chunked metrics, tags, artifacts."""
 
 import math
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -21,6 +22,9 @@ PARAMS_PER_CALL = 100
 
 def open_store(uri: str, experiment: str) -> tuple[MlflowClient, str]:
     """A client and the experiment's id, creating the experiment (artifacts beside a sqlite db)."""
+    # Against a server MLflow prints "View run / View experiment" links at every run's end:
+    # two lines per trial in a sweep's progress bar. The sweep prints its own link once.
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     client = MlflowClient(tracking_uri=uri)
     found = client.get_experiment_by_name(experiment)
     if found is not None:
@@ -86,7 +90,13 @@ def log_result(
     tags = {**result_tags(result), **(extra_tags or {})}
     run = client.create_run(experiment_id, run_name=name, tags=tags)
     run_id = run.info.run_id
-    for params, metrics in batches(flatten(result.config), result_metrics(result)):
+    run_params = flatten(result.config)
+    lr = result.config.get("optimizer", {}).get("lr")
+    if isinstance(lr, (int, float)) and lr > 0:
+        # Learning rates are swept in decades; MLflow's contour and parallel-coordinates
+        # charts have linear axes, so they get lr's exponent as well.
+        run_params["log10_lr"] = f"{math.log10(lr):.4g}"
+    for params, metrics in batches(run_params, result_metrics(result)):
         client.log_batch(run_id, metrics=metrics, params=params)
     log_files(client, run_id, result_files(result))
     client.set_terminated(run_id, "FAILED" if result.outcome == FAILED else "FINISHED")

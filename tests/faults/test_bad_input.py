@@ -32,6 +32,11 @@ CASES = [
     ([f"tracking.uri=http://127.0.0.1:{CLOSED}"], f"tracking.uri=http://127.0.0.1:{CLOSED}"),
     ([f"ray.address=127.0.0.1:{CLOSED}"], f"ray.address=127.0.0.1:{CLOSED}"),
     (["ray.address=nowhere"], "ray.address=nowhere"),
+    (["sweep.metric=final_bogus"], "sweep.metric=final_bogus"),
+    (["sweep.mode=median"], "sweep.mode=median"),
+    # The default sweep ranks by final_val_loss: a loss is best at its minimum.
+    (["sweep.mode=max"], "sweep.mode=max"),
+    (["sweep=quadratic", "sweep.metric=final_val_loss"], "no validation data"),
 ]
 
 

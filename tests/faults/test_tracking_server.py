@@ -84,6 +84,21 @@ def test_server_lost_mid_sweep_spools_results_and_the_rerun_logs_them(tmp_path, 
     assert contract.LOSS_CURVE_FILE in {a.path for a in client.list_artifacts(runs[0].info.run_id)}
 
 
+def test_a_sweep_against_a_server_prints_no_mlflow_run_links(tmp_path, server):
+    """MLflow prints "View run ... / View experiment ..." as each run ends against a server;
+    in a sweep that is two lines per trial across the progress bar."""
+    args = [*GRID[:3], "optimizer.momentum=0", "trainer.steps=50", *GRID[5:]]
+    done = run_script(
+        "sweep.py", *args, f"tracking.uri={server.uri}", "tracking.experiment=quiet", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "View run" not in done.stdout + done.stderr
+    assert "View experiment" not in done.stdout + done.stderr
+    client = MlflowClient(server.uri)
+    [parent] = parents(client, "quiet")
+    assert len(children(client, parent.info.run_id, "quiet")) == 4
+
+
 def test_unreachable_server_is_refused_before_anything_starts(tmp_path):
     uri = f"http://127.0.0.1:{free_port()}"
     done = run_script("sweep.py", "sweep=quadratic", f"tracking.uri={uri}", cwd=tmp_path)

@@ -119,7 +119,9 @@ def test_without_tracking_uri_the_store_is_mlflow_db_in_the_working_directory(di
 
 def test_params_are_the_flattened_config(quadratic):
     params = quadratic.run.data.params
-    assert params == {key: str(value) for key, value in flat(quadratic.config).items()}
+    config = {key: str(value) for key, value in flat(quadratic.config).items()}
+    # Plus lr's exponent: an axis for MLflow's contour and parallel-coordinates charts.
+    assert params == {**config, "log10_lr": f"{math.log10(0.015):.4g}"}
     assert params["optimizer.name"] == "momentum"
     assert params["optimizer._target_"] == "optimizers.Momentum"
     assert float(params["optimizer.lr"]) == 0.015

@@ -10,6 +10,7 @@ from tqdm import tqdm
 from trainer.naming import run_name
 from trainer.result import DIVERGED, FAILED
 from trainer.sweep.grid import Grid, Trial
+from trainer.sweep.ranking import Ranking, choose_ranking
 from trainer.sweep.runner import RayTrials, connect
 from trainer.sweep.store_process import StoreProcess
 from trainer.sweep.store_protocol import Store
@@ -89,7 +90,8 @@ def sweep(grid: Grid, sweep_cfg: dict, uri: str, cpus: int, store: Store, starte
         f"done, {len(work.todo)} to run on {cpus} CPUs; tracking {uri}"
     )
     run(runner, work, store, progress)
-    return report(store, progress, len(grid.trials), uri, cpus, started)
+    ranking = choose_ranking(sweep_cfg, grid)
+    return report(store, progress, len(grid.trials), uri, cpus, started, ranking)
 
 
 def plan(grid: Grid, store: Store) -> Plan:
@@ -127,7 +129,13 @@ def run(runner: RayTrials, work: Plan, store: Store, progress: Progress) -> None
 
 
 def report(
-    store: Store, progress: Progress, trials: int, uri: str, cpus: int, started: float
+    store: Store,
+    progress: Progress,
+    trials: int,
+    uri: str,
+    cpus: int,
+    started: float,
+    ranking: Ranking,
 ) -> int:
     """The parent's summary and the closing lines; the exit code (1: spooled, 130: interrupted)."""
     rows = progress.rows
@@ -149,9 +157,9 @@ def report(
 
     rows += store.earlier_rows()
     elapsed = time.perf_counter() - started
-    store.finish(rows, elapsed, cpus)
+    store.finish(rows, elapsed, cpus, ranking)
     _, logging_seconds, parent_id = store.status()
-    print(table(rows, elapsed, cpus))
+    print(table(rows, elapsed, cpus, ranking))
     print(f"logging to MLflow took {logging_seconds:.1f} s of the {elapsed:.1f} s")
     print(f"parent run {parent_id}; open the dashboard with:")
     print(f"  mlflow ui --backend-store-uri {uri}" if uri.startswith("sqlite") else f"  {uri}")

@@ -99,9 +99,13 @@ def compose_sweep(args: list[str], config_loader) -> tuple[dict, Grid]:
             )
         (session_args if is_session_key(key) else trial_args).append(override.input_line)
     session = to_plain(compose_config("sweep", session_args))
-    from trainer.sweep.boundary_plan import expand_search  # it builds on this module
+    # Both build on this module, so they are imported here rather than at its top.
+    from trainer.sweep.boundary_plan import expand_search
+    from trainer.sweep.ranking import choose_ranking
 
-    return session, expand_search(session["sweep"], trial_args, config_loader)
+    grid = expand_search(session["sweep"], trial_args, config_loader)
+    choose_ranking(session["sweep"], grid)  # a bad sweep.metric or sweep.mode is refused now
+    return session, grid
 
 
 def merge_overrides(params: dict[str, str], cli: list[Override], parser) -> list[Override]:

@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 import requests
-from mlflow.entities import Metric
+from mlflow.entities import Metric, RunTag
 from mlflow.exceptions import MlflowException
 
 from trainer import contract
@@ -14,6 +14,7 @@ from trainer.sweep.boundary_figure import boundary_png
 from trainer.sweep.boundary_report import boundary_csv, parent_metrics
 from trainer.sweep.figures import heatmap_png, loss_curves_png
 from trainer.sweep.grid import Grid
+from trainer.sweep.ranking import Ranking
 from trainer.sweep.store_protocol import SpoolFallback, StoreDown
 from trainer.sweep.summary import Row, counts, results_csv, table
 from trainer.tracking import log_files, log_result, open_store
@@ -117,16 +118,18 @@ class SweepStore(SpoolFallback):
             rows.append(Row.from_run(run, curve))
         return rows
 
-    def finish(self, rows: list[Row], elapsed: float, cpus: int) -> None:
+    def finish(self, rows: list[Row], elapsed: float, cpus: int, ranking: Ranking) -> None:
         """The parent's summary: counts, this invocation's wall and logging time, figures."""
         now = int(time.time() * 1000)
         metrics = {
-            **counts(rows),
+            **counts(rows, ranking),
             contract.WALL_TIME_S: elapsed,
             contract.LOGGING_S: self.logging_seconds,
         }
         self.client.log_batch(
-            self.parent_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()]
+            self.parent_id,
+            metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
+            tags=[RunTag("sweep.metric", ranking.metric), RunTag("sweep.mode", ranking.mode)],
         )
         configs = {t.trial_id: t.config for t in self.grid.trials}
         log_files(
@@ -134,9 +137,9 @@ class SweepStore(SpoolFallback):
             self.parent_id,
             {
                 contract.RESULTS_FILE: results_csv(rows).encode(),
-                contract.HEATMAP_FILE: heatmap_png(rows, self.grid.axes, configs),
-                contract.LOSS_CURVES_FILE: loss_curves_png(rows),
-                contract.SUMMARY_FILE: table(rows, elapsed, cpus).encode(),
+                contract.HEATMAP_FILE: heatmap_png(rows, self.grid.axes, configs, ranking),
+                contract.LOSS_CURVES_FILE: loss_curves_png(rows, self.grid.axes),
+                contract.SUMMARY_FILE: table(rows, elapsed, cpus, ranking).encode(),
             },
         )
         self.client.set_terminated(self.parent_id, "FINISHED")

@@ -11,6 +11,7 @@ from trainer import contract
 from trainer.contract import FINAL_KEYS, FINAL_TRAIN_LOSS
 from trainer.naming import flatten
 from trainer.result import CONVERGED, DIVERGED, FAILED, Result
+from trainer.sweep.ranking import Ranking
 
 
 @dataclass
@@ -64,25 +65,29 @@ class Row:
         return float(self.params[key])
 
 
-def counts(rows: list[Row]) -> dict[str, float]:
-    """The parent run's metrics: trials, converged, diverged, failed, best_final_loss."""
+def counts(rows: list[Row], ranking: Ranking) -> dict[str, float]:
+    """The parent run's metrics: trials, converged, diverged, failed, best_final_loss (the
+    lowest final training loss) and best_<metric> (the ranking's best value)."""
     converged = [r for r in rows if r.outcome == CONVERGED]
-    finals = [r.final[FINAL_TRAIN_LOSS] for r in converged if FINAL_TRAIN_LOSS in r.final]
     metrics = {
         contract.TRIALS: len(rows),
         CONVERGED: len(converged),
         DIVERGED: sum(r.outcome == DIVERGED for r in rows),
         FAILED: sum(r.outcome == FAILED for r in rows),
     }
-    if finals:
-        metrics[contract.BEST_FINAL_LOSS] = min(finals)
+    train_losses = [r.final[FINAL_TRAIN_LOSS] for r in best(rows, Ranking())]
+    if train_losses:
+        metrics[contract.BEST_FINAL_LOSS] = train_losses[0]
+    ranked = best(rows, ranking)
+    if ranked:
+        metrics[ranking.best_key] = ranked[0].final[ranking.metric]
     return metrics
 
 
-def best(rows: list[Row]) -> list[Row]:
-    """Converged trials, lowest final training loss first."""
-    scored = [r for r in rows if r.outcome == CONVERGED and FINAL_TRAIN_LOSS in r.final]
-    return sorted(scored, key=lambda r: r.final[FINAL_TRAIN_LOSS])
+def best(rows: list[Row], ranking: Ranking) -> list[Row]:
+    """Converged trials that have the ranking's metric, best first."""
+    scored = [r for r in rows if r.outcome == CONVERGED and ranking.metric in r.final]
+    return sorted(scored, key=lambda r: ranking.sort_key(r.final[ranking.metric]))
 
 
 def results_csv(rows: list[Row]) -> str:
@@ -118,18 +123,19 @@ def results_csv(rows: list[Row]) -> str:
     return out.getvalue()
 
 
-def table(rows: list[Row], wall_time: float, cpus: int, top: int = 5) -> str:
+def table(rows: list[Row], wall_time: float, cpus: int, ranking: Ranking, top: int = 5) -> str:
     """The short text printed when a sweep ends."""
-    metrics = counts(rows)
+    metrics = counts(rows, ranking)
     lines = [
         f"{metrics[contract.TRIALS]} trials: {metrics[CONVERGED]} converged, "
         f"{metrics[DIVERGED]} diverged, {metrics[FAILED]} failed; "
         f"wall time {wall_time:.1f} s on {cpus} CPUs",
     ]
-    ranked = best(rows)[:top]
+    ranked = best(rows, ranking)[:top]
     if ranked:
+        lines.append(f"best trials by {ranking.metric} ({ranking.mode}):")
         width = max(len(r.name) for r in ranked)
-        lines.append(f"{'best trials':<{width}}  " + "  ".join(f"{k:>18}" for k in FINAL_KEYS))
+        lines.append(f"{'':<{width}}  " + "  ".join(f"{k:>18}" for k in FINAL_KEYS))
         for row in ranked:
             cells = [
                 f"{row.final[k]:>18.6g}" if k in row.final else f"{'-':>18}" for k in FINAL_KEYS
