@@ -72,6 +72,7 @@ class TrackingConf:
 class RayConf:
     address: str = MISSING
     num_cpus: int | None = MISSING
+    dashboard: bool = False  # a local Ray also serves its dashboard on 127.0.0.1
 
 
 @dataclass
@@ -80,6 +81,7 @@ class SweepConf:
     params: dict[str, str] = field(default_factory=dict)
     dry_run: bool = False
     trials_per_task: int | None = None
+    ui: bool = False  # after the sweep, serve its sqlite store with `mlflow ui` until Ctrl-C
 
 
 SCHEMAS = {

@@ -96,6 +96,10 @@ class SweepStore(SpoolFallback):
         """Seconds spent logging so far, and the parent run's id."""
         return self.logging_seconds, self.parent_id
 
+    def experiment(self) -> str:
+        """The experiment's id: with the parent run's, what the dashboard's link opens."""
+        return self.experiment_id
+
     def mark_killed(self) -> None:
         self.client.set_terminated(self.parent_id, "KILLED")
 
