@@ -1,6 +1,7 @@
 """Sweeps from Python: run one from overrides, or load a finished one, as a table of rows."""
 
 import contextlib
+import math
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -15,7 +16,7 @@ from trainer.sweep.grid import Grid, compose_sweep
 from trainer.sweep.ray_setup import keep_local_ray_on_loopback, ray_address
 from trainer.sweep.store_process import open_in_background
 from trainer.sweep.summary import Row
-from trainer.uri import resolve_uri
+from trainer.uri import resolve_uri, sqlite_path
 
 FINISHED, SPOOLED, INTERRUPTED, DRY_RUN = "finished", "spooled", "interrupted", "dry_run"
 STATUS = {0: FINISHED, 1: SPOOLED, 130: INTERRUPTED}
@@ -23,8 +24,9 @@ STATUS = {0: FINISHED, 1: SPOOLED, 130: INTERRUPTED}
 
 @dataclass
 class SweepResult:
-    """A sweep's parent run and one row per trial (a plain dict: run_name, outcome, final_*,
-    divergence_step, wall_time, and the trial's config keys such as optimizer.lr)."""
+    """A sweep's parent run and one row per trial (a plain dict: run_name, trial_id, outcome,
+    final_* (None where missing or not finite), divergence_step, wall_time, and the trial's
+    config keys such as optimizer.lr)."""
 
     parent_run_id: str | None
     rows: list[dict] = field(default_factory=list)
@@ -91,6 +93,9 @@ def load_sweep(parent_run_id: str, tracking_uri: str | None = None) -> SweepResu
     from trainer.contract import PARENT_RUN_ID
 
     uri = resolve_uri(tracking_uri)
+    path = sqlite_path(uri)
+    if path is not None and not path.is_file():
+        raise ConfigError(f"tracking_uri={uri}: there is no store at {path}")
     client = MlflowClient(tracking_uri=uri)
     try:
         parent = client.get_run(parent_run_id)
@@ -112,13 +117,19 @@ def records(rows) -> list[dict]:
             "run_name": row.name,
             "trial_id": row.trial_id,
             "outcome": row.outcome,
-            **{key: row.final.get(key) for key in FINAL_KEYS},
+            **{key: finite(row.final.get(key)) for key in FINAL_KEYS},
             "divergence_step": row.divergence_step,
-            "wall_time": row.wall_time,
+            "wall_time": round(row.wall_time, 4),  # as the run's tag keeps it
         }
         record.update({key: number(value) for key, value in row.params.items()})
         table.append(record)
     return sorted(table, key=lambda record: record["run_name"])
+
+
+def finite(value: float | None) -> float | None:
+    """A final metric, or None where the trial has none, or a non-finite one (which MLflow does
+    not keep: a diverged trial's loss is inf, and its divergence_step says when)."""
+    return value if value is not None and math.isfinite(value) else None
 
 
 def number(text: str):

@@ -12,6 +12,7 @@ from trainer import contract
 from trainer.result import Result
 from trainer.sweep.figures import heatmap_png, loss_curves_png
 from trainer.sweep.grid import Grid
+from trainer.sweep.links import parent_note
 from trainer.sweep.store_protocol import SpoolFallback, StoreDown
 from trainer.sweep.summary import Row, counts, results_csv, table
 from trainer.tracking import log_files, log_result, open_store
@@ -137,4 +138,7 @@ class SweepStore(SpoolFallback):
                 contract.SUMMARY_FILE: table(rows, elapsed, cpus).encode(),
             },
         )
+        # The run's description shows the pictures on the page the sweep's link opens.
+        pictures = [contract.HEATMAP_FILE, contract.LOSS_CURVES_FILE]
+        self.client.set_tag(self.parent_id, contract.NOTE, parent_note(self.parent_id, pictures))
         self.client.set_terminated(self.parent_id, "FINISHED")
