@@ -106,7 +106,9 @@ def load_sweep(parent_run_id: str, tracking_uri: str | None = None) -> SweepResu
         filter_string=f"tags.`{PARENT_RUN_ID}` = '{parent_run_id}'",
         max_results=50_000,  # MLflow's largest page: every trial of any sweep this tool runs
     )
-    return SweepResult(parent_run_id, records(Row.from_run(run, numpy.empty(0)) for run in children))
+    return SweepResult(
+        parent_run_id, records(Row.from_run(run, numpy.empty(0)) for run in children)
+    )
 
 
 def records(rows) -> list[dict]:

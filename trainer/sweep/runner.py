@@ -47,7 +47,9 @@ def connect(address: str, num_cpus: int | None, dashboard: bool = False) -> int:
             )
         except ConnectionError as error:
             raise ConfigError(f"{address_key(address)}={address}: {first(error)}") from None
-        print(f"ray: attached to {address} ({address_key(address)}); code shipped from {PROJECT_ROOT}")
+        print(
+            f"ray: attached to {address} ({address_key(address)}); code shipped from {PROJECT_ROOT}"
+        )
     else:
         for name, value in ONE_THREAD.items():
             os.environ.setdefault(name, value)
