@@ -61,8 +61,17 @@ def connect(address: str, num_cpus: int | None, dashboard: bool = False) -> int:
             log_to_driver=False,
         )
     if dashboard and context.dashboard_url:
-        print(f"ray dashboard: http://{context.dashboard_url}")
+        print(f"ray dashboard: http://{context.dashboard_url}{sign_in_hint()}")
     return int(ray.available_resources().get("CPU", 1))
+
+
+def sign_in_hint() -> str:
+    """With Ray's token authentication on, its dashboard asks for the token first."""
+    try:
+        from ray._private.authentication.authentication_utils import is_token_auth_enabled
+    except ImportError:  # a Ray without token authentication
+        return ""
+    return " (it asks for the token `ray get-auth-token` prints)" if is_token_auth_enabled() else ""
 
 
 def first(error: Exception) -> str:
