@@ -98,6 +98,7 @@ def stop_ui(ui: subprocess.Popen) -> None:
 def serve_until_interrupted(uri: str, experiment_id: str, run_id: str) -> None:
     """sweep.ui=true: `mlflow ui` on loopback, the link printed, until Ctrl-C ends both."""
     port = port_for_ui()
+    print(f"starting mlflow ui on {ui_base(port)} for {uri} ...", flush=True)
     ui = start_ui(uri, port)
     try:
         print(dashboard_lines(uri, experiment_id, run_id, port), flush=True)
