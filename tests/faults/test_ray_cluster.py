@@ -5,7 +5,14 @@ import csv
 import pytest
 from mlflow import MlflowClient
 from ray.cluster_utils import Cluster
-from support import SweepProcess, assert_exactly_once, parents, run_script, sqlite_uri
+from support import (
+    SweepProcess,
+    assert_exactly_once,
+    free_port,
+    parents,
+    run_script,
+    sqlite_uri,
+)
 
 from trainer import contract
 
@@ -81,3 +88,12 @@ def test_ray_address_in_the_environment_is_used_like_ray_address(tmp_path, clust
         cluster.head_node.node_id,
         worker.node_id,
     }
+
+
+def test_a_ray_address_in_the_environment_with_nothing_there_is_named_in_one_line(tmp_path):
+    env = {"RAY_ADDRESS": f"127.0.0.1:{free_port()}"}
+    done = run_script("sweep.py", "sweep=quadratic", cwd=tmp_path, env=env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"error: RAY_ADDRESS={env['RAY_ADDRESS']}: nothing is listening")
+    assert list(tmp_path.iterdir()) == []

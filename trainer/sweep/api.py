@@ -13,7 +13,7 @@ from trainer.config import ConfigError, hydra_context
 from trainer.contract import FINAL_KEYS
 from trainer.preflight import check_session
 from trainer.sweep.grid import Grid, compose_sweep
-from trainer.sweep.ray_setup import keep_local_ray_on_loopback, ray_address
+from trainer.sweep.ray_setup import RAY_ADDRESS, keep_local_ray_on_loopback, ray_address
 from trainer.sweep.store_process import open_in_background
 from trainer.sweep.summary import Row
 from trainer.uri import resolve_uri, sqlite_path
@@ -60,8 +60,15 @@ def sweep_session(session: dict, grid: Grid) -> SweepResult:
     if session["sweep"]["dry_run"]:
         print(grid.describe())
         return SweepResult(None, status=DRY_RUN)
-    session["ray"]["address"] = ray_address(session["ray"]["address"])
-    uri = check_session(session)
+    configured = session["ray"]["address"]
+    session["ray"]["address"] = ray_address(configured)
+    try:
+        uri = check_session(session)
+    except ConfigError as error:
+        if configured or not session["ray"]["address"]:
+            raise
+        # The address came from the environment: name the variable the user set.
+        raise ConfigError(str(error).replace("ray.address=", f"{RAY_ADDRESS}=")) from None
     keep_local_ray_on_loopback(session["ray"]["address"])
     started = time.perf_counter()
     # The store opens in a child process from here on, while this one imports Ray and starts it.
