@@ -1,7 +1,11 @@
 """Train one model under one Hydra-composed config and record it as one MLflow run."""
 
+import functools
+import shlex
+
 from trainer import cli
 from trainer.config import (
+    ConfigError,
     TrialChecker,
     compose_config,
     hydra_context,
@@ -9,22 +13,24 @@ from trainer.config import (
     trial_config,
     trial_id,
 )
+from trainer.help import config_yaml, take_cfg_flag, usage
 from trainer.naming import run_name
 from trainer.preflight import check_tracking
 from trainer.result import FAILED
+from trainer.sweep.grid import make_parser, parse
 from trainer.trial import run_trial
 
-USAGE = """usage: python scripts/train.py [OVERRIDE ...]
-
-Hydra overrides, e.g.: optimizer=adam optimizer.lr=0.01 task=rosenbrock trainer.steps=2000
-groups: optimizer (sgd, momentum, nesterov, adagrad, rmsprop, adam),
-        task (quadratic, rosenbrock, linear_regression, logistic_regression, digits_mlp),
-        trainer, tracking (mlflow, none); tracking.uri=..., tracking.experiment=..."""
+USAGE = functools.partial(usage, "train")
 
 
-def main(overrides: list[str]) -> int:
+def main(args: list[str]) -> int:
+    overrides, show_config = take_cfg_flag(args)
+    refuse_sweeps(overrides)
     with hydra_context():
         plain = to_plain(compose_config("train", overrides))
+    if show_config:
+        print(config_yaml(plain))
+        return 0
     config = trial_config(plain)
     TrialChecker().check(config)
     tracking = plain["tracking"]
@@ -42,6 +48,16 @@ def main(overrides: list[str]) -> int:
         print(result.error)
         return 1
     return 0
+
+
+def refuse_sweeps(overrides: list[str]) -> None:
+    """A sweep value (`optimizer.lr=0.1,0.01`) asks for several runs: that is sweep.py's job."""
+    sweeps = [o.input_line for o in parse(make_parser(), overrides) if o.is_sweep_override()]
+    if sweeps:
+        raise ConfigError(
+            f"{sweeps[0]} is a sweep; train.py runs one config. Run the grid with: "
+            f"python scripts/sweep.py {shlex.join(overrides)}"
+        )
 
 
 def summary(result) -> str:

@@ -7,13 +7,16 @@ from collections.abc import Callable
 from trainer.config import ConfigError
 
 
-def run(main: Callable[[list[str]], int | None], usage: str) -> None:
+def run(main: Callable[[list[str]], int | None], usage: str | Callable[[], str]) -> None:
+    """Run `main` on the command line's arguments; `--help` prints the usage instead (a
+    callable usage is generated then, e.g. from the config repository)."""
     args = sys.argv[1:]
-    if any(arg in ("-h", "--help") for arg in args):
-        print(usage)
-        sys.exit(0)
     try:
-        code = main(args)
+        if any(arg in ("-h", "--help") for arg in args):
+            print(usage() if callable(usage) else usage)
+            code = 0
+        else:
+            code = main(args)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

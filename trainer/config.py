@@ -55,12 +55,10 @@ def describe_hydra_error(error: Exception) -> str:
     if isinstance(error, OverrideParseException):
         detail = message.splitlines()[0]
         return f"malformed override '{error.override}': {detail}"
-    if isinstance(error, MissingConfigException):
-        found = re.search(r"Could not find '([^/']+)/([^']*)'", message)
-        options = re.findall(r"^\t(\S+)$", message, flags=re.M)
-        if found and options:
-            group, option = found.groups()
-            return f"{group}={option} is not an option; allowed: {', '.join(options)}"
+    if isinstance(error, MissingConfigException) and error.options and error.missing_cfg_file:
+        # Hydra names the missing file `group/option` and lists the group's options itself.
+        group, _, option = error.missing_cfg_file.rpartition("/")
+        return f"{group}={option} is not an option; allowed: {', '.join(error.options)}"
     if isinstance(error, ConfigCompositionException):
         unknown = re.search(r"Could not override '([^']+)'", message)
         if unknown:

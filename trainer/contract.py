@@ -17,6 +17,11 @@ DIVERGENCE_LAST_FINITE_LOSS = DIVERGENCE + "last_finite_loss"
 # MLflow's own tags: a child run points at its sweep's parent, and every run has a name.
 PARENT_RUN_ID = "mlflow.parentRunId"
 RUN_NAME = "mlflow.runName"
+NOTE = "mlflow.note.content"  # a run's description, markdown
+# MLflow's experiment tag for what kind of work it holds: its UI opens a model-training
+# experiment on its runs and charts, not on the GenAI traces it otherwise assumes.
+EXPERIMENT_KIND = "mlflow.experimentKind"
+MODEL_TRAINING = "custom_model_development"
 
 # A trial's run: its metrics. Evaluations add the task's own keys (VAL_LOSS, VAL_ACCURACY).
 TRAIN_LOSS = "train_loss"  # one point per step

@@ -72,6 +72,7 @@ class TrackingConf:
 class RayConf:
     address: str = MISSING
     num_cpus: int | None = MISSING
+    dashboard: bool = False  # a local Ray also serves its dashboard on 127.0.0.1
 
 
 @dataclass
@@ -97,6 +98,7 @@ class SweepConf:
     # Which final_* metric ranks the trials; empty: chosen by task (trainer/sweep/ranking.py).
     metric: str = ""
     mode: str = ""
+    ui: bool = False  # after the sweep, serve its sqlite store with `mlflow ui` until Ctrl-C
 
 
 SCHEMAS = {

@@ -31,7 +31,8 @@ def open_store(uri: str, experiment: str) -> tuple[MlflowClient, str]:
         return client, found.experiment_id
     path = sqlite_path(uri)
     location = (path.parent / "mlartifacts").as_uri() if path is not None else None
-    return client, client.create_experiment(experiment, artifact_location=location)
+    kind = {contract.EXPERIMENT_KIND: contract.MODEL_TRAINING}
+    return client, client.create_experiment(experiment, artifact_location=location, tags=kind)
 
 
 def result_metrics(result: Result) -> list[Metric]:

@@ -5,7 +5,14 @@ import csv
 import pytest
 from mlflow import MlflowClient
 from ray.cluster_utils import Cluster
-from support import SweepProcess, assert_exactly_once, parents, run_script, sqlite_uri
+from support import (
+    SweepProcess,
+    assert_exactly_once,
+    free_port,
+    parents,
+    run_script,
+    sqlite_uri,
+)
 
 from trainer import contract
 
@@ -62,3 +69,31 @@ def test_a_node_removed_mid_sweep_loses_nothing_and_doubles_nothing(tmp_path, cl
     [parent] = parents(client)
     assert_exactly_once(client, parent.info.run_id, grid_size=12)
     assert client.get_run(parent.info.run_id).info.status == "FINISHED"
+
+
+def test_ray_address_in_the_environment_is_used_like_ray_address(tmp_path, cluster):
+    cluster, worker = cluster
+    grid = [*GRID[:1], "optimizer.lr=0.005,0.01", *GRID[2:]]
+    env = {"RAY_ADDRESS": cluster.address}
+    done = run_script(
+        "sweep.py", *grid, f"tracking.uri={sqlite_uri(tmp_path)}", cwd=tmp_path, env=env
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    # The choice is printed, and the code is shipped as for ray.address=.
+    assert f"ray: attached to {cluster.address} (RAY_ADDRESS); code shipped from " in done.stdout
+    client = MlflowClient(sqlite_uri(tmp_path))
+    [parent] = parents(client)
+    runs = assert_exactly_once(client, parent.info.run_id, grid_size=6)
+    assert {run.data.tags[contract.NODE] for run in runs} <= {
+        cluster.head_node.node_id,
+        worker.node_id,
+    }
+
+
+def test_a_ray_address_in_the_environment_with_nothing_there_is_named_in_one_line(tmp_path):
+    env = {"RAY_ADDRESS": f"127.0.0.1:{free_port()}"}
+    done = run_script("sweep.py", "sweep=quadratic", cwd=tmp_path, env=env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"error: RAY_ADDRESS={env['RAY_ADDRESS']}: nothing is listening")
+    assert list(tmp_path.iterdir()) == []

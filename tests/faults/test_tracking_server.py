@@ -1,6 +1,9 @@
 """Sweeps against a real `mlflow server` on loopback: normal use, and the server going away."""
 
+import json
+import re
 import signal
+import urllib.request
 
 import pytest
 from mlflow import MlflowClient
@@ -106,3 +109,24 @@ def test_unreachable_server_is_refused_before_anything_starts(tmp_path):
     [line] = done.stderr.strip().splitlines()
     assert line.startswith(f"error: tracking.uri={uri} is unreachable")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_printed_link_opens_the_parent_run_on_the_server(tmp_path, server):
+    args = ["sweep=quadratic", "optimizer.lr=0.01,0.1", "optimizer.momentum=0.9"]
+    args += ["trainer.steps=100", "ray.num_cpus=2", f"tracking.uri={server.uri}"]
+    done = run_script("sweep.py", *args, "tracking.experiment=link", cwd=tmp_path, check=True)
+    last = done.stdout.splitlines()[-1]
+    found = re.fullmatch(
+        r"open the parent run in MLflow: (\S+)/#/experiments/(\w+)/runs/(\w+)"
+        r"\?workflowType=machine_learning",
+        last,
+    )
+    assert found, last
+    base, experiment_id, run_id = found.groups()
+    assert base == server.uri
+    # The link's target, through MLflow's REST API: the sweep's parent, with its two children.
+    with urllib.request.urlopen(f"{base}/api/2.0/mlflow/runs/get?run_id={run_id}") as answer:
+        run = json.load(answer)["run"]
+    tags = {tag["key"]: tag["value"] for tag in run["data"]["tags"]}
+    assert run["info"]["experiment_id"] == experiment_id and contract.SWEEP_ID in tags
+    assert len(children(MlflowClient(server.uri), run_id, "link")) == 2

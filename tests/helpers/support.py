@@ -147,6 +147,15 @@ class SweepProcess:
                 raise AssertionError(f"sweep never reached {trials} trials:\n{self.output()}")
             time.sleep(0.1)
 
+    def wait_for_text(self, pattern: str, timeout: float = 180) -> re.Match:
+        """The first match of `pattern` in the output, once the sweep has printed it."""
+        deadline = time.monotonic() + timeout
+        while (found := re.search(pattern, self.output())) is None:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"sweep never printed {pattern!r}:\n{self.output()}")
+            time.sleep(0.1)
+        return found
+
     def wait(self, timeout: float = 300) -> int:
         return self.process.wait(timeout=timeout)
 

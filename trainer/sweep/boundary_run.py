@@ -7,7 +7,7 @@ from trainer.result import Result
 from trainer.sweep.boundary import BoundarySearch, Probe, Settings
 from trainer.sweep.boundary_plan import LR, probe_trial
 from trainer.sweep.boundary_report import boundary_table, point_reports
-from trainer.sweep.driver import Interrupt
+from trainer.sweep.driver import Interrupt, Outcome
 from trainer.sweep.grid import Grid, Trial
 from trainer.sweep.runner import RayTrials
 
@@ -47,7 +47,9 @@ class Round:
         return todo
 
 
-def search_boundary(grid: Grid, sweep_cfg: dict, uri: str, cpus: int, store, started: float) -> int:
+def search_boundary(
+    grid: Grid, sweep_cfg: dict, uri: str, cpus: int, store, started: float
+) -> Outcome:
     """Round after round: every unfinished point's probes, as one batch of Ray tasks."""
     settings = Settings.from_config(sweep_cfg["boundary"])
     search = BoundarySearch(len(grid.trials), settings, cpus)
@@ -88,7 +90,7 @@ def search_boundary(grid: Grid, sweep_cfg: dict, uri: str, cpus: int, store, sta
     )
 
 
-def conclude(grid, search, store, uri, interrupted, spooled, counts, started) -> int:
+def conclude(grid, search, store, uri, interrupted, spooled, counts, started) -> Outcome:
     """The store's state, the summary table and the parent's artifacts; the exit code."""
     reused, trained = counts
     down, _, parent_id = store.status()
@@ -97,7 +99,7 @@ def conclude(grid, search, store, uri, interrupted, spooled, counts, started) ->
             f"error: results could not be logged to {uri} ({down.splitlines()[0]}); they are "
             f"kept in {store.spool.path}. Run the same command again when the server is back."
         )
-        return 1
+        return Outcome(1, [])
     if not spooled:
         store.spool.clear()  # everything it held is in the store now
     if interrupted or search.capped:
@@ -107,15 +109,14 @@ def conclude(grid, search, store, uri, interrupted, spooled, counts, started) ->
             f"{why} round {search.round}: {trained} probes trained, {reused} read back; "
             "run the same command again to continue the search."
         )
-        return 130 if interrupted else 0
+        return Outcome(130 if interrupted else 0, [], parent_id, store.experiment())
     elapsed = time.perf_counter() - started
     reports = point_reports(grid, search.points)
     summary = boundary_table(reports, reused, elapsed, search.cpus)
     store.finish_boundary(reports, summary, title(grid), elapsed)
     print(summary)
-    print(f"parent run {parent_id}; boundary.png and boundary.csv are its artifacts; dashboard:")
-    print(f"  mlflow ui --backend-store-uri {uri}" if uri.startswith("sqlite") else f"  {uri}")
-    return 0
+    print(f"parent run {parent_id}: boundary.png and boundary.csv are its artifacts")
+    return Outcome(0, [], parent_id, store.experiment())
 
 
 def title(grid: Grid) -> str:

@@ -34,20 +34,36 @@ class Interrupt:
         signal.signal(signal.SIGINT, self.previous)
 
 
-def run_sweep(
-    grid: Grid, session: dict, uri: str, opening: StoreProcess | None, started: float, body=None
-) -> int:
+@dataclass
+class Outcome:
+    """How a sweep ended: its exit code (0 done, 1 results spooled, 130 interrupted), where
+    its parent run is, and a row per trial (all of them once the sweep is done)."""
+
+    code: int
+    rows: list[Row]
+    parent_run_id: str | None = None
+    experiment_id: str | None = None
+
+
+def execute(
+    grid: Grid, session: dict, uri: str, opening: StoreProcess | None, started: float
+) -> Outcome:
     """Start Ray (or attach), run the sweep, stop Ray. `opening` is a StoreProcess started
     before Ray (or None where processes cannot fork): the store opens while Ray starts.
-    `body` runs the trials (`sweep`, the grid, unless given; boundary_run.search_boundary)."""
+    `sweep.search` picks what runs the trials: `sweep` (the grid) or the boundary search."""
     ray_cfg, sweep_cfg = session["ray"], session["sweep"]
     store = None
     try:
-        cpus = connect(ray_cfg["address"], ray_cfg["num_cpus"])
+        cpus = connect(ray_cfg["address"], ray_cfg["num_cpus"], ray_cfg["dashboard"])
         store = opening.ready() if opening is not None else None
         if store is None:
             store = open_in_process(uri, session["tracking"]["experiment"], grid, sweep_cfg["name"])
-        return (body or sweep)(grid, sweep_cfg, uri, cpus, store, started)
+        body = sweep
+        if sweep_cfg["search"] == "boundary":
+            from trainer.sweep.boundary_run import search_boundary  # it builds on this module
+
+            body = search_boundary
+        return body(grid, sweep_cfg, uri, cpus, store, started)
     finally:
         for opened in (store, opening):
             if opened is not None:
@@ -79,7 +95,9 @@ class Progress:
     interrupted: bool = False
 
 
-def sweep(grid: Grid, sweep_cfg: dict, uri: str, cpus: int, store: Store, started: float) -> int:
+def sweep(
+    grid: Grid, sweep_cfg: dict, uri: str, cpus: int, store: Store, started: float
+) -> Outcome:
     """Submit what is left to Ray, log results as they come, and write the parent's summary."""
     work = plan(grid, store)
     runner = RayTrials(work.todo, cpus, sweep_cfg["trials_per_task"])
@@ -136,8 +154,8 @@ def report(
     cpus: int,
     started: float,
     ranking: Ranking,
-) -> int:
-    """The parent's summary and the closing lines; the exit code (1: spooled, 130: interrupted)."""
+) -> Outcome:
+    """The parent's summary and the closing lines (the caller adds the dashboard's link)."""
     rows = progress.rows
     down, _, _ = store.status()
     if down is not None:
@@ -146,14 +164,14 @@ def report(
             f"({down.splitlines()[0]}); they are kept in {store.spool.path}. "
             "Run the same command again when the tracking server is back to log them."
         )
-        return 1
+        return Outcome(1, rows)
     if progress.interrupted:
         store.mark_killed()
         print(
             f"interrupted: {len(rows) + len(store.finished)} of {trials} trials are "
             "logged; run the same command again to finish the rest."
         )
-        return 130
+        return Outcome(130, rows)
 
     rows += store.earlier_rows()
     elapsed = time.perf_counter() - started
@@ -161,6 +179,4 @@ def report(
     _, logging_seconds, parent_id = store.status()
     print(table(rows, elapsed, cpus, ranking))
     print(f"logging to MLflow took {logging_seconds:.1f} s of the {elapsed:.1f} s")
-    print(f"parent run {parent_id}; open the dashboard with:")
-    print(f"  mlflow ui --backend-store-uri {uri}" if uri.startswith("sqlite") else f"  {uri}")
-    return 0
+    return Outcome(0, rows, parent_id, store.experiment())

@@ -12,6 +12,7 @@ from ray.exceptions import RayError
 from trainer.config import ConfigError
 from trainer.result import Result
 from trainer.sweep.grid import Trial
+from trainer.sweep.ray_setup import LOOPBACK, address_key
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # numpy's BLAS gets one thread per worker: the parallelism is one trial per core.
@@ -28,8 +29,9 @@ SHIPPED_EXCLUDES = [
 TASKS_PER_CPU = 4
 
 
-def connect(address: str, num_cpus: int | None) -> int:
-    """Start a local Ray, or attach to a cluster and ship the project's code to it; CPUs to use."""
+def connect(address: str, num_cpus: int | None, dashboard: bool = False) -> int:
+    """Start a local Ray, or attach to a cluster and ship the project's code to it; CPUs to use.
+    `address` is ray.address, or else RAY_ADDRESS (see ray_setup.ray_address)."""
     if address:
         runtime_env = {
             "working_dir": str(PROJECT_ROOT),
@@ -37,21 +39,43 @@ def connect(address: str, num_cpus: int | None) -> int:
             "env_vars": ONE_THREAD,
         }
         try:
-            ray.init(
+            context = ray.init(
                 address=address,
                 runtime_env=runtime_env,
                 logging_level="warning",
                 log_to_driver=False,
             )
         except ConnectionError as error:
-            raise ConfigError(f"ray.address={address}: {str(error).splitlines()[0]}") from None
+            raise ConfigError(f"{address_key(address)}={address}: {first(error)}") from None
+        print(
+            f"ray: attached to {address} ({address_key(address)}); code shipped from {PROJECT_ROOT}"
+        )
     else:
         for name, value in ONE_THREAD.items():
             os.environ.setdefault(name, value)
-        ray.init(
-            num_cpus=num_cpus, include_dashboard=False, logging_level="warning", log_to_driver=False
+        context = ray.init(
+            num_cpus=num_cpus,
+            include_dashboard=dashboard,
+            dashboard_host=LOOPBACK,
+            logging_level="warning",
+            log_to_driver=False,
         )
+    if dashboard and context.dashboard_url:
+        print(f"ray dashboard: http://{context.dashboard_url}{sign_in_hint()}")
     return int(ray.available_resources().get("CPU", 1))
+
+
+def sign_in_hint() -> str:
+    """With Ray's token authentication on, its dashboard asks for the token first."""
+    try:
+        from ray._private.authentication.authentication_utils import is_token_auth_enabled
+    except ImportError:  # a Ray without token authentication
+        return ""
+    return " (it asks for the token `ray get-auth-token` prints)" if is_token_auth_enabled() else ""
+
+
+def first(error: Exception) -> str:
+    return str(error).splitlines()[0]
 
 
 @ray.remote(num_cpus=1, max_retries=3)

@@ -14,6 +14,7 @@ from trainer.sweep.boundary_figure import boundary_png
 from trainer.sweep.boundary_report import boundary_csv, parent_metrics
 from trainer.sweep.figures import heatmap_png, loss_curves_png
 from trainer.sweep.grid import Grid
+from trainer.sweep.links import parent_note
 from trainer.sweep.ranking import Ranking
 from trainer.sweep.store_protocol import SpoolFallback, StoreDown
 from trainer.sweep.summary import Row, counts, results_csv, table
@@ -99,6 +100,10 @@ class SweepStore(SpoolFallback):
         """Seconds spent logging so far, and the parent run's id."""
         return self.logging_seconds, self.parent_id
 
+    def experiment(self) -> str:
+        """The experiment's id: with the parent run's, what the dashboard's link opens."""
+        return self.experiment_id
+
     def mark_killed(self) -> None:
         self.client.set_terminated(self.parent_id, "KILLED")
 
@@ -142,6 +147,9 @@ class SweepStore(SpoolFallback):
                 contract.SUMMARY_FILE: table(rows, elapsed, cpus, ranking).encode(),
             },
         )
+        # The run's description shows the pictures on the page the sweep's link opens.
+        pictures = [contract.HEATMAP_FILE, contract.LOSS_CURVES_FILE]
+        self.client.set_tag(self.parent_id, contract.NOTE, parent_note(self.parent_id, pictures))
         self.client.set_terminated(self.parent_id, "FINISHED")
 
     def finish_boundary(self, reports: list, summary: str, title: str, elapsed: float) -> None:

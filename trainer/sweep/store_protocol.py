@@ -28,6 +28,9 @@ class Store(Protocol):
     def status(self) -> tuple[str | None, float, str | None]:
         """(why the store is unreachable or None, seconds spent logging, the parent run's id)."""
 
+    def experiment(self) -> str:
+        """The experiment's id: with the parent run's, what the dashboard's link opens."""
+
     def mark_killed(self) -> None:
         """End the parent run as KILLED: the sweep was interrupted."""
 

@@ -1,0 +1,66 @@
+"""The Python API: the README's example runs as written; mistakes raise; nothing is left behind."""
+
+import os
+import re
+import signal
+
+import pytest
+import ray
+from hydra.core.global_hydra import GlobalHydra
+from support import REPO
+
+from trainer.config import ConfigError
+from trainer.sweep import load_sweep, run_sweep
+from trainer.sweep.api import FINISHED
+
+MARKER = "<!-- python-api"
+
+
+def readme_example() -> str:
+    text = (REPO / "README.md").read_text()
+    after = text[text.index(MARKER) :]
+    return re.search(r"```python\n(.*?)```", after, flags=re.S).group(1)
+
+
+def test_the_readme_example_runs_a_sweep_and_reads_it_back(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default store: ./mlflow.db
+    environment = dict(os.environ)
+    handler = signal.getsignal(signal.SIGINT)
+    namespace = {}
+    exec(readme_example(), namespace)
+
+    sweep, rows = namespace["sweep"], namespace["rows"]
+    assert sweep.status == FINISHED and sweep.code == 0
+    assert len(sweep.rows) == 4 and sweep.rows == rows
+    assert {row["optimizer.lr"] for row in rows} == {0.01, 0.05}
+    assert {row["optimizer.momentum"] for row in rows} == {0.0, 0.9}
+    assert all(row["outcome"] in ("converged", "diverged") for row in rows)
+    assert list(sweep.table()["run_name"]) == [row["run_name"] for row in rows]
+    assert (tmp_path / "mlflow.db").exists()
+    # Nothing left behind: Ray down, Ctrl-C and the environment as they were, Hydra cleared.
+    assert not ray.is_initialized()
+    assert signal.getsignal(signal.SIGINT) is handler
+    assert dict(os.environ) == environment
+    assert not GlobalHydra.instance().is_initialized()
+
+
+def test_a_mistake_raises_config_error_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="optimizer.lr"):
+        run_sweep(["sweep=quadratic", "optimizer.lr=-1,0.1"])
+    with pytest.raises(ConfigError, match="sweep=nope is not an option"):
+        run_sweep(["sweep=nope"])
+    assert list(tmp_path.iterdir()) == []
+    assert not ray.is_initialized()
+
+
+def test_loading_an_unknown_parent_or_store_raises_config_error(tmp_path):
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    with pytest.raises(ConfigError, match="no store"):
+        load_sweep("0" * 32, uri)
+    assert list(tmp_path.iterdir()) == []
+    from mlflow import MlflowClient
+
+    MlflowClient(uri).create_experiment("empty")
+    with pytest.raises(ConfigError, match="no such run"):
+        load_sweep("0" * 32, uri)

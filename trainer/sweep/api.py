@@ -1,0 +1,163 @@
+"""Sweeps from Python: run one from overrides, or load a finished one, as a table of rows."""
+
+import contextlib
+import math
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy
+
+from trainer.config import ConfigError, hydra_context
+from trainer.contract import FINAL_KEYS
+from trainer.preflight import check_session
+from trainer.sweep.grid import Grid, compose_sweep
+from trainer.sweep.ray_setup import RAY_ADDRESS, keep_local_ray_on_loopback, ray_address
+from trainer.sweep.store_process import open_in_background
+from trainer.sweep.summary import Row
+from trainer.uri import resolve_uri, sqlite_path
+
+FINISHED, SPOOLED, INTERRUPTED, DRY_RUN = "finished", "spooled", "interrupted", "dry_run"
+STATUS = {0: FINISHED, 1: SPOOLED, 130: INTERRUPTED}
+
+
+@dataclass
+class SweepResult:
+    """A sweep's parent run and one row per trial (a plain dict: run_name, trial_id, outcome,
+    final_* (None where missing or not finite), divergence_step, wall_time, and the trial's
+    config keys such as optimizer.lr)."""
+
+    parent_run_id: str | None
+    rows: list[dict] = field(default_factory=list)
+    status: str = FINISHED  # or spooled (run it again to log), interrupted, dry_run
+    code: int = 0  # the command line's exit code for this status
+
+    def table(self):
+        """The rows as a pandas DataFrame where pandas is installed (MLflow brings it), else
+        the list of dicts itself."""
+        try:
+            import pandas
+        except ImportError:
+            return self.rows
+        return pandas.DataFrame(self.rows)
+
+
+def run_sweep(overrides: Sequence[str] = ()) -> SweepResult:
+    """Run a sweep as `python scripts/sweep.py OVERRIDE ...` does, and return its rows.
+
+    A mistake in the overrides raises ConfigError before anything starts. Ray is shut down,
+    signal handlers and environment variables are as they were, when this returns."""
+    with environment_restored():
+        with hydra_context() as config_loader:
+            session, grid = compose_sweep(list(overrides), config_loader)
+        return sweep_session(session, grid)
+
+
+def sweep_session(session: dict, grid: Grid) -> SweepResult:
+    """A composed sweep, run: checked, the store opened beside Ray, the dashboard's link
+    printed at the end (and the dashboard served, for sweep.ui=true)."""
+    if session["sweep"]["dry_run"]:
+        print(grid.describe())
+        return SweepResult(None, status=DRY_RUN)
+    configured = session["ray"]["address"]
+    session["ray"]["address"] = ray_address(configured)
+    try:
+        uri = check_session(session)
+    except ConfigError as error:
+        if configured or not session["ray"]["address"]:
+            raise
+        # The address came from the environment: name the variable the user set.
+        raise ConfigError(str(error).replace("ray.address=", f"{RAY_ADDRESS}=")) from None
+    keep_local_ray_on_loopback(session["ray"]["address"])
+    started = time.perf_counter()
+    # The store opens in a child process from here on, while this one imports Ray and starts it.
+    opening = open_in_background(
+        uri, session["tracking"]["experiment"], grid, session["sweep"]["name"]
+    )
+    from trainer.sweep.driver import execute  # Ray is imported only now, once set up
+
+    outcome = execute(grid, session, uri, opening, started)
+    result = SweepResult(
+        outcome.parent_run_id, records(outcome.rows), STATUS[outcome.code], outcome.code
+    )
+    if outcome.code == 0:
+        from trainer.sweep import links
+
+        if session["sweep"]["ui"] and not links.is_server(uri):
+            links.serve_until_interrupted(uri, outcome.experiment_id, outcome.parent_run_id)
+        else:
+            print(links.dashboard_lines(uri, outcome.experiment_id, outcome.parent_run_id))
+    return result
+
+
+def load_sweep(parent_run_id: str, tracking_uri: str | None = None) -> SweepResult:
+    """A finished sweep's rows, read back from MLflow by its parent run's id (the default
+    store is ./mlflow.db, as for the command line)."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from trainer.contract import PARENT_RUN_ID
+
+    uri = resolve_uri(tracking_uri)
+    path = sqlite_path(uri)
+    if path is not None and not path.is_file():
+        raise ConfigError(f"tracking_uri={uri}: there is no store at {path}")
+    client = MlflowClient(tracking_uri=uri)
+    try:
+        parent = client.get_run(parent_run_id)
+    except MlflowException:
+        raise ConfigError(f"parent_run_id={parent_run_id}: no such run in {uri}") from None
+    children = client.search_runs(
+        [parent.info.experiment_id],
+        filter_string=f"tags.`{PARENT_RUN_ID}` = '{parent_run_id}'",
+        max_results=50_000,  # MLflow's largest page: every trial of any sweep this tool runs
+    )
+    return SweepResult(
+        parent_run_id, records(Row.from_run(run, numpy.empty(0)) for run in children)
+    )
+
+
+def records(rows) -> list[dict]:
+    """Rows as plain dicts, numbers as numbers, in run-name order."""
+    table = []
+    for row in rows:
+        record = {
+            "run_name": row.name,
+            "trial_id": row.trial_id,
+            "outcome": row.outcome,
+            **{key: finite(row.final.get(key)) for key in FINAL_KEYS},
+            "divergence_step": row.divergence_step,
+            "wall_time": round(row.wall_time, 4),  # as the run's tag keeps it
+        }
+        record.update({key: number(value) for key, value in row.params.items()})
+        table.append(record)
+    return sorted(table, key=lambda record: record["run_name"])
+
+
+def finite(value: float | None) -> float | None:
+    """A final metric, or None where the trial has none, or a non-finite one (which MLflow does
+    not keep: a diverged trial's loss is inf, and its divergence_step says when)."""
+    return value if value is not None and math.isfinite(value) else None
+
+
+def number(text: str):
+    """A param as MLflow keeps it (text) back to the number it was, where it was one."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
+@contextlib.contextmanager
+def environment_restored() -> Iterator[None]:
+    """The sweep sets variables for Ray and MLflow (BLAS threads, HTTP retries, loopback); a
+    caller's process gets its own environment back."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
