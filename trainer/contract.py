@@ -23,6 +23,9 @@ NOTE = "mlflow.note.content"  # a run's description, markdown
 EXPERIMENT_KIND = "mlflow.experimentKind"
 MODEL_TRAINING = "custom_model_development"
 
+# A trial's run: its params are the flattened config, plus lr's exponent for MLflow's charts.
+LOG10_LR = "log10_lr"
+
 # A trial's run: its metrics. Evaluations add the task's own keys (VAL_LOSS, VAL_ACCURACY).
 TRAIN_LOSS = "train_loss"  # one point per step
 VAL_LOSS = "val_loss"

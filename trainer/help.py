@@ -32,7 +32,7 @@ num)) is an axis of the grid, any other value is fixed for every trial:
   python scripts/sweep.py sweep=boundary         (search each point's lr where it diverges)
 ranking: sweep.metric=final_val_loss|final_train_loss|final_val_accuracy  sweep.mode=min|max
 search:  sweep.search=grid|boundary  sweep.boundary.low=..  .high=..  .rtol=0.02  .max_decades=3
-session:  ray.address=auto|host:port (or RAY_ADDRESS)  ray.num_cpus=N  ray.dashboard=true
+session: ray.address=auto|host:port (or RAY_ADDRESS)  ray.num_cpus=N  ray.dashboard=true
          tracking.uri=...  tracking.experiment=...  sweep.ui=true (serve the dashboard after)""",
 }
 
@@ -57,13 +57,15 @@ def usage(script: str) -> str:
 
 
 def description(path) -> str:
-    """A config file's opening comment, on one line: what it is for."""
+    """The first sentence of a config file's opening comment: what it is for."""
     comment = []
     for line in path.read_text().splitlines():
         if not line.startswith("#"):
             break
         comment.append(line.lstrip("# ").strip())
-    return " ".join(comment)
+    text = " ".join(comment)
+    end = text.find(". ")
+    return text if end < 0 else text[: end + 1]
 
 
 def take_cfg_flag(args: list[str]) -> tuple[list[str], bool]:

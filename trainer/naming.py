@@ -1,6 +1,8 @@
 """Names from a config: its flattened keys (a run's params) and a readable run name."""
 
-from trainer.contract import hyperparameters
+import math
+
+from trainer.contract import LOG10_LR, hyperparameters
 
 SHORT_NAMES = {"momentum": "m", "trainer.seed": "seed"}
 
@@ -25,6 +27,16 @@ def optimizer_name(optimizer: dict) -> str:
 def numeric_hyperparameters(optimizer: dict) -> dict:
     """The hyperparameters a label shows: the numeric ones."""
     return {k: v for k, v in hyperparameters(optimizer).items() if isinstance(v, (int, float))}
+
+
+def run_params(config: dict) -> dict[str, str]:
+    """A run's params: the flattened config, plus lr's exponent (`log10_lr`). Learning rates are
+    swept in decades, and MLflow's contour and parallel-coordinates charts have linear axes."""
+    params = flatten(config)
+    lr = config.get("optimizer", {}).get("lr")
+    if isinstance(lr, (int, float)) and lr > 0:
+        params[LOG10_LR] = f"{math.log10(lr):.4g}"
+    return params
 
 
 def run_name(config: dict, keys=None) -> str:

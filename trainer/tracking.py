@@ -11,7 +11,7 @@ from mlflow import MlflowClient
 from mlflow.entities import Metric, Param
 
 from trainer import contract
-from trainer.naming import flatten
+from trainer.naming import run_params
 from trainer.result import FAILED, Result
 from trainer.uri import sqlite_path
 
@@ -91,13 +91,7 @@ def log_result(
     tags = {**result_tags(result), **(extra_tags or {})}
     run = client.create_run(experiment_id, run_name=name, tags=tags)
     run_id = run.info.run_id
-    run_params = flatten(result.config)
-    lr = result.config.get("optimizer", {}).get("lr")
-    if isinstance(lr, (int, float)) and lr > 0:
-        # Learning rates are swept in decades; MLflow's contour and parallel-coordinates
-        # charts have linear axes, so they get lr's exponent as well.
-        run_params["log10_lr"] = f"{math.log10(lr):.4g}"
-    for params, metrics in batches(run_params, result_metrics(result)):
+    for params, metrics in batches(run_params(result.config), result_metrics(result)):
         client.log_batch(run_id, metrics=metrics, params=params)
     log_files(client, run_id, result_files(result))
     client.set_terminated(run_id, "FAILED" if result.outcome == FAILED else "FINISHED")

@@ -65,7 +65,7 @@ def test_children_carry_log10_lr(sweep):
     _, client, parent_id, _ = sweep
     for run in children(client, parent_id):
         lr = float(run.data.params["optimizer.lr"])
-        assert float(run.data.params["log10_lr"]) == pytest.approx(math.log10(lr), abs=1e-3)
+        assert float(run.data.params[contract.LOG10_LR]) == pytest.approx(math.log10(lr), abs=1e-3)
 
 
 def test_another_metric_reranks_the_finished_sweep(sweep):

@@ -121,7 +121,7 @@ def test_params_are_the_flattened_config(quadratic):
     params = quadratic.run.data.params
     config = {key: str(value) for key, value in flat(quadratic.config).items()}
     # Plus lr's exponent: an axis for MLflow's contour and parallel-coordinates charts.
-    assert params == {**config, "log10_lr": f"{math.log10(0.015):.4g}"}
+    assert params == {**config, contract.LOG10_LR: f"{math.log10(0.015):.4g}"}
     assert params["optimizer.name"] == "momentum"
     assert params["optimizer._target_"] == "optimizers.Momentum"
     assert float(params["optimizer.lr"]) == 0.015

@@ -9,7 +9,7 @@ import numpy as np
 
 from trainer import contract
 from trainer.contract import FINAL_KEYS, FINAL_TRAIN_LOSS
-from trainer.naming import flatten
+from trainer.naming import run_params
 from trainer.result import CONVERGED, DIVERGED, FAILED, Result
 from trainer.sweep.ranking import Ranking
 
@@ -33,7 +33,7 @@ class Row:
         return cls(
             result.trial_id,
             name,
-            flatten(result.config),
+            run_params(result.config),
             result.outcome,
             dict(result.final),
             event.step if event else None,
