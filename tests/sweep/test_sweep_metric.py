@@ -6,6 +6,8 @@ import pytest
 from mlflow import MlflowClient
 from support import children, parents, run_script, sqlite_uri
 
+from trainer import contract
+
 # The default sweep (the digits MLP, which has validation data) on a small grid.
 ARGS = [
     "optimizer.lr=0.003,0.03,0.3,30",
