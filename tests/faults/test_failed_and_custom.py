@@ -1,9 +1,7 @@
 """A user's own optimizer in a sweep through `_target_`, and a trial that raises: FAILED, kept."""
 
 from mlflow import MlflowClient
-from support import REPO, children, parents, run_script, sqlite_uri
-
-TESTS = str(REPO / "tests" / "helpers")
+from support import children, parents, run_script, sqlite_uri
 
 
 def sweep_with(tmp_path, optimizer: str, *overrides: str):
@@ -17,7 +15,6 @@ def sweep_with(tmp_path, optimizer: str, *overrides: str):
         "ray.num_cpus=2",
         f"tracking.uri={sqlite_uri(tmp_path)}",
         cwd=tmp_path,
-        env={"PYTHONPATH": TESTS},
         check=True,
     )
     client = MlflowClient(sqlite_uri(tmp_path))
