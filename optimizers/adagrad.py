@@ -13,8 +13,9 @@ from optimizers.optimizer import Optimizer, Parameter, State
 class AdaGrad(Optimizer):
     """AdaGrad(params, lr, delta=1e-7), the lecture's form (lr is eta; delta inside the root):
 
-    r <- r + g * g
-    theta <- theta - eta / sqrt(delta + r) * g
+    r <- r + g * g                                  (accumulate squared gradient)
+    delta_theta <- -eta / sqrt(delta + r) * g       (elementwise)
+    theta <- theta + delta_theta
     """
 
     ranges = {"lr": POSITIVE, "delta": POSITIVE}
@@ -29,5 +30,6 @@ class AdaGrad(Optimizer):
 
     def update(self, theta: np.ndarray, g: np.ndarray, state: State) -> None:
         r = state["r"]
-        r += g * g  # accumulate squared gradient: r <- r + g (x) g
-        theta -= self.lr / np.sqrt(self.delta + r) * g  # theta <- theta - eta / sqrt(delta + r) g
+        r += g * g  # r <- r + g (x) g
+        delta_theta = -self.lr / np.sqrt(self.delta + r) * g  # -eta / sqrt(delta + r) (x) g
+        theta += delta_theta  # theta <- theta + delta_theta

@@ -18,7 +18,8 @@ class Adam(Optimizer):
         s <- rho1 s + (1 - rho1) g               (biased first moment)
         r <- rho2 r + (1 - rho2) g * g           (biased second moment)
         s^ = s / (1 - rho1^t),  r^ = r / (1 - rho2^t)   (bias correction)
-        theta <- theta - epsilon s^ / (sqrt(r^) + delta)
+        delta_theta <- -epsilon s^ / (sqrt(r^) + delta)
+        theta <- theta + delta_theta
 
     The time step t is counted per parameter (an int in its state, beside the arrays s and r),
     so a parameter that had no gradient on some steps gets the bias correction of its own updates.
@@ -52,10 +53,13 @@ class Adam(Optimizer):
     def update(self, theta: np.ndarray, g: np.ndarray, state: State) -> None:
         t = state["t"] = state["t"] + 1  # t <- t + 1
         s, r = state["s"], state["r"]
+        # Each moment in two in-place steps, not as `s[...] = rho1 * s + (1 - rho1) * g`: that
+        # one-liner makes two more passes over the array (a temporary and a copy back).
         s *= self.rho1  # s <- rho1 s + (1 - rho1) g
         s += (1 - self.rho1) * g
         r *= self.rho2  # r <- rho2 r + (1 - rho2) g (x) g
         r += (1 - self.rho2) * g * g
         s_hat = s / (1 - self.rho1**t)  # s^ <- s / (1 - rho1^t)
         r_hat = r / (1 - self.rho2**t)  # r^ <- r / (1 - rho2^t)
-        theta -= self.lr * s_hat / (np.sqrt(r_hat) + self.delta)  # epsilon s^ / (sqrt(r^) + delta)
+        delta_theta = -self.lr * s_hat / (np.sqrt(r_hat) + self.delta)  # -eps s^/(sqrt(r^) + delta)
+        theta += delta_theta  # theta <- theta + delta_theta

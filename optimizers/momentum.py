@@ -32,7 +32,9 @@ class Momentum(Optimizer):
 
     def update(self, theta: np.ndarray, g: np.ndarray, state: State) -> None:
         v = state["v"]
-        v *= self.momentum  # v <- alpha v - eta g
+        # v <- alpha v - eta g, as `v[...] = momentum * v - lr * g` would read, in two in-place
+        # steps: that one-liner makes two more passes over v (a temporary and a copy back).
+        v *= self.momentum
         v -= self.lr * g
         theta += v  # theta <- theta + v
 
@@ -57,16 +59,22 @@ class Nesterov(Momentum):
                 "theta + momentum * v, so pass a function that zeroes the grads, recomputes "
                 "the loss and its gradients there, and returns the loss"
             )
-        saved = []
+        moved = []
         for param, state in zip(self.params, self.state, strict=True):
-            if state:
-                saved.append((param.data, param.data.copy()))
-                param.data += self.momentum * state["v"]  # theta~ <- theta + alpha v
+            if not state:
+                # This parameter's first step: v = 0, so theta~ = theta and nothing is shifted.
+                continue
+            theta = param.data.copy()
+            # The interim point lives in the parameter's own array, where the closure's model
+            # reads it.
+            theta_tilde = param.data
+            theta_tilde += self.momentum * state["v"]  # theta~ <- theta + alpha v
+            moved.append((theta_tilde, theta))
         try:
-            loss = closure()
+            loss = closure()  # g <- gradient at theta~
         finally:
-            # Restore from a copy: subtracting alpha v again would not give theta back exactly.
-            for theta, original in saved:
-                np.copyto(theta, original)
-        self.apply_updates()
+            # Back to theta from its copy: subtracting alpha v again would round.
+            for theta_tilde, theta in moved:
+                np.copyto(theta_tilde, theta)
+        self.apply_updates()  # v <- alpha v - eta g;  theta <- theta + v
         return loss

@@ -13,8 +13,9 @@ from optimizers.optimizer import Optimizer, Parameter, State
 class RMSProp(Optimizer):
     """RMSProp(params, lr, rho=0.9, delta=1e-6), the lecture's form (delta inside the root):
 
-    r <- rho r + (1 - rho) g * g
-    theta <- theta - eta / sqrt(delta + r) * g
+    r <- rho r + (1 - rho) g * g                    (accumulate squared gradient)
+    delta_theta <- -eta / sqrt(delta + r) * g       (elementwise)
+    theta <- theta + delta_theta
     """
 
     ranges = {"lr": POSITIVE, "rho": BETWEEN_ZERO_AND_ONE, "delta": POSITIVE}
@@ -34,6 +35,9 @@ class RMSProp(Optimizer):
 
     def update(self, theta: np.ndarray, g: np.ndarray, state: State) -> None:
         r = state["r"]
-        r *= self.rho  # accumulate squared gradient: r <- rho r + (1 - rho) g (x) g
+        # r <- rho r + (1 - rho) g (x) g, as `r[...] = rho * r + (1 - rho) * g * g` would read,
+        # in two in-place steps: that one-liner makes two more passes over r.
+        r *= self.rho
         r += (1 - self.rho) * g * g
-        theta -= self.lr / np.sqrt(self.delta + r) * g  # theta <- theta - eta / sqrt(delta + r) g
+        delta_theta = -self.lr / np.sqrt(self.delta + r) * g  # -eta / sqrt(delta + r) (x) g
+        theta += delta_theta  # theta <- theta + delta_theta

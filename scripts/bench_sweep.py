@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 SCRIPTS = Path(__file__).resolve().parent
-LRS = [float(f"{v:.3g}") for v in (1e-3 * (30 / 1e-3) ** (i / 7) for i in range(8))]
 MOMENTA = [0.0, 0.5, 0.9, 0.99]
 STEPS = 200
 # The 32-trial grid of the issue: digits MLP 64-64-10, 200 steps of batch 64. tanh, stated
@@ -18,7 +17,7 @@ GRID = [
     "task=digits_mlp",
     "task.activation=tanh",
     "optimizer=momentum",
-    "optimizer.lr=" + ",".join(map(str, LRS)),
+    "optimizer.lr=logspace(1e-3,30,8)",
     "optimizer.momentum=" + ",".join(map(str, MOMENTA)),
     f"trainer.steps={STEPS}",
     "trainer.batch_size=64",
@@ -80,6 +79,7 @@ def run_tune(folder: str, cpus: int) -> None:
     from trainer.loop import train
 
     configs = {(c["optimizer"]["lr"], c["optimizer"]["momentum"]): c for c in trial_configs()}
+    lrs = sorted({lr for lr, _ in configs})
 
     def trainable(space):
         config = configs[(space["lr"], space["momentum"])]
@@ -88,7 +88,7 @@ def run_tune(folder: str, cpus: int) -> None:
     ray.init(num_cpus=cpus, include_dashboard=False, logging_level="warning")
     tuner = ray_tune.Tuner(
         trainable,
-        param_space={"lr": ray_tune.grid_search(LRS), "momentum": ray_tune.grid_search(MOMENTA)},
+        param_space={"lr": ray_tune.grid_search(lrs), "momentum": ray_tune.grid_search(MOMENTA)},
         run_config=ray_tune.RunConfig(
             storage_path=folder,
             name="tune",

@@ -1,15 +1,11 @@
 """A user's own optimizer in a sweep through `_target_`, and a trial that raises: FAILED, kept."""
 
-import os
 
 from mlflow import MlflowClient
-from support import REPO, children, parents, run_script, sqlite_uri
+from support import children, parents, run_script, sqlite_uri
 
 from trainer import contract
 from trainer.result import CONVERGED, FAILED
-
-# The helpers (a user's own optimizers), then this tree's packages rather than an installed copy.
-TESTS = os.pathsep.join([str(REPO / "tests" / "helpers"), str(REPO)])
 
 
 def sweep_with(tmp_path, optimizer: str, *overrides: str):
@@ -23,7 +19,6 @@ def sweep_with(tmp_path, optimizer: str, *overrides: str):
         "ray.num_cpus=2",
         f"tracking.uri={sqlite_uri(tmp_path)}",
         cwd=tmp_path,
-        env={"PYTHONPATH": TESTS},
         check=True,
     )
     client = MlflowClient(sqlite_uri(tmp_path))

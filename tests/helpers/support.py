@@ -13,7 +13,19 @@ from pathlib import Path
 from mlflow import MlflowClient
 from mlflow.entities import ViewType
 
-REPO = Path(__file__).resolve().parents[2]
+HELPERS = Path(__file__).resolve().parent
+REPO = HELPERS.parents[1]
+
+
+def script_command(script: str, *args: str) -> list[str]:
+    return [sys.executable, str(REPO / "scripts" / script), *args]
+
+
+def script_env() -> dict:
+    """The environment a script runs in: unbuffered output, and on its PYTHONPATH this
+    checkout's packages and this folder's modules (custom_optimizers), as a user's own."""
+    path = os.pathsep.join(filter(None, [str(HELPERS), str(REPO), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
 
 
 def run_script(
@@ -21,15 +33,13 @@ def run_script(
     *args: str,
     cwd: Path,
     timeout: float = 240,
-    env: dict | None = None,
     check: bool = False,
 ) -> subprocess.CompletedProcess:
     """`python scripts/<script> args...` in `cwd`; output captured as text."""
-    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     done = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / script), *args],
+        script_command(script, *args),
         cwd=cwd,
-        env=full_env,
+        env=script_env(),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -121,12 +131,12 @@ class MlflowServer:
 class SweepProcess:
     """`python scripts/sweep.py` in the background, its progress read from its output."""
 
-    def __init__(self, args: list[str], cwd: Path, env: dict | None = None):
+    def __init__(self, args: list[str], cwd: Path):
         self.out = open(cwd / "sweep.out", "w+")
         self.process = subprocess.Popen(
-            [sys.executable, str(REPO / "scripts" / "sweep.py"), *args],
+            script_command("sweep.py", *args),
             cwd=cwd,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            env=script_env(),
             stdout=self.out,
             stderr=subprocess.STDOUT,
             text=True,

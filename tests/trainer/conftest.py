@@ -4,23 +4,22 @@ Each `python scripts/train.py` costs seconds of imports, so the runs a test modu
 `SCRIPT_RUNS` (name -> arguments) start on a thread pool when the session starts and overlap the
 in-process tests; a test waits for its own run with `script_runs[name].result()`. Each run gets a
 fresh, empty working directory `cwd` and a fresh directory `store`, which `{store}` in an
-argument stands for. This folder is on their PYTHONPATH, as a user's own optimizer module would be.
+argument stands for. tests/helpers is on their PYTHONPATH (see `support.run_script`), so
+`custom_optimizers` imports there as a user's own optimizer module would.
 """
 
 import os
 import subprocess
-import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support import run_script
 
 from trainer.config import compose_config, hydra_context, to_plain, trial_config
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-TRAIN_SCRIPT = REPO / "scripts" / "train.py"
 
 
 def compose_plain(overrides) -> dict:
@@ -49,19 +48,6 @@ class Launched:
         return self.future.result()
 
 
-def run_train_script(args, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
-    return subprocess.run(
-        [sys.executable, str(TRAIN_SCRIPT), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-
-
 @pytest.fixture(scope="session", autouse=True)
 def script_runs(request, tmp_path_factory):
     """Starts the runs every collected test module declares; name -> Launched."""
@@ -77,16 +63,8 @@ def script_runs(request, tmp_path_factory):
             cwd.mkdir()
             store.mkdir()
             args = [arg.replace("{store}", str(store)) for arg in args]
-            future = pool.submit(run_train_script, args, cwd)
+            future = pool.submit(run_script, "train.py", *args, cwd=cwd)
             launched[name] = Launched(cwd, store, future)
         yield launched
         for run in launched.values():
             run.future.cancel()
-
-
-@pytest.fixture
-def custom_optim_importable(monkeypatch):
-    """Makes `custom_optim` (in this folder) importable, as a user's own module would be."""
-    monkeypatch.syspath_prepend(str(HERE))
-    yield
-    sys.modules.pop("custom_optim", None)

@@ -198,10 +198,10 @@ def signsgd_quadratic_losses(lr: float, steps: int) -> np.ndarray:
     return 0.5 * (x * x + 50.0 * y * y)
 
 
-def test_a_custom_optimizer_plugs_in_through_target(compose, custom_optim_importable):
+def test_a_custom_optimizer_plugs_in_through_target(compose):
     overrides = [
         "optimizer=sgd",
-        "optimizer._target_=custom_optim.SignSGD",
+        "optimizer._target_=custom_optimizers.SignSGD",
         "optimizer.name=sign_sgd",
         "optimizer.lr=0.25",
         "task=quadratic",
@@ -210,7 +210,8 @@ def test_a_custom_optimizer_plugs_in_through_target(compose, custom_optim_import
     config = compose(overrides)
     TrialChecker().check(config)
     optimizer = build_optimizer(config["optimizer"], [])
-    assert type(optimizer).__name__ == "SignSGD" and type(optimizer).__module__ == "custom_optim"
+    assert type(optimizer).__name__ == "SignSGD"
+    assert type(optimizer).__module__ == "custom_optimizers"
 
     result = train(config)
     assert result.outcome == "converged"
@@ -218,8 +219,12 @@ def test_a_custom_optimizer_plugs_in_through_target(compose, custom_optim_import
     np.testing.assert_array_equal(result.train_loss, signsgd_quadratic_losses(0.25, 60))
 
 
-def test_a_custom_optimizer_gets_its_own_hyperparameter_with_plus(compose, custom_optim_importable):
-    base = ["optimizer=sgd", "optimizer._target_=custom_optim.ClippedSGD", "optimizer.name=clipped"]
+def test_a_custom_optimizer_gets_its_own_hyperparameter_with_plus(compose):
+    base = [
+        "optimizer=sgd",
+        "optimizer._target_=custom_optimizers.ClippedSGD",
+        "optimizer.name=clipped",
+    ]
     config = compose([*base, "+optimizer.clip=0.5"])
     optimizer = build_optimizer(config["optimizer"], [])
     assert optimizer.hyperparameters == {"lr": 0.01, "clip": 0.5}

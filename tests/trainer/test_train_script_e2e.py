@@ -36,7 +36,7 @@ SCRIPT_RUNS = {
     ),
     "custom_untracked": (
         "optimizer=sgd",
-        "optimizer._target_=custom_optim.SignSGD",
+        "optimizer._target_=custom_optimizers.SignSGD",
         "optimizer.name=sign_sgd",
         "optimizer.lr=0.25",
         "task=quadratic",

@@ -1,16 +1,12 @@
 """scripts/bench.py autodiff: the two timed steps compute the same thing, and the CLI runs."""
 
 import importlib.util
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from support import REPO, run_script
 
-ROOT = Path(__file__).resolve().parents[2]
-BENCH = ROOT / "scripts" / "bench.py"
+BENCH = REPO / "scripts" / "bench.py"
 
 
 @pytest.fixture
@@ -37,12 +33,9 @@ def test_engine_and_hand_written_steps_agree(bench):
 
 
 @pytest.mark.parametrize("extra", [[], ["--keep-heap"]], ids=["as_is", "keep_heap"])
-def test_cli_prints_both_cases(extra):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def test_cli_prints_both_cases(extra, tmp_path):
     args = ["autodiff", "--blocks", "2", "--steps", "3", "--warmup", "1", *extra]
-    done = subprocess.run(
-        [sys.executable, str(BENCH), *args], env=env, capture_output=True, text=True, timeout=120
-    )
+    done = run_script("bench.py", *args, cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr
     rows = [line.split() for line in done.stdout.splitlines() if line.strip()[:1].isdigit()]
     assert [row[0] for row in rows] == ["64", "256"]
