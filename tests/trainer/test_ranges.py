@@ -23,8 +23,8 @@ def test_no_yaml_restates_a_default_its_class_declares(path):
     assert not defaulted & set(raw), f"{path.name} repeats defaults of {raw['_target_']}"
 
 
-def test_a_new_hyperparameter_reaches_the_config_from_its_class_alone(custom_optim_importable):
-    schema = schema_of(get_class("custom_optim.ClippedSGD"), OptimizerConf)
+def test_a_new_hyperparameter_reaches_the_config_from_its_class_alone():
+    schema = schema_of(get_class("custom_optimizers.ClippedSGD"), OptimizerConf)
     declared = {f.name: (f.type, f.default) for f in fields(schema)}
     assert declared["clip"] == (float, 1.0)
     assert declared["lr"] == (float, MISSING)
