@@ -5,6 +5,7 @@ import sys
 from collections.abc import Callable
 
 from trainer.config import ConfigError
+from trainer.redact import mask_uri
 
 
 def run(main: Callable[[list[str]], int | None], usage: str) -> None:
@@ -15,7 +16,7 @@ def run(main: Callable[[list[str]], int | None], usage: str) -> None:
     try:
         code = main(args)
     except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {one_line(str(error))}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -30,3 +31,8 @@ def run(main: Callable[[list[str]], int | None], usage: str) -> None:
         # object takes seconds.
         gc.freeze()
     sys.exit(code or 0)
+
+
+def one_line(message: str) -> str:
+    """A message as the single line a user's mistake gets, with any URI's credentials masked."""
+    return mask_uri(" ".join(line.strip() for line in message.splitlines() if line.strip()))

@@ -20,6 +20,7 @@ from omegaconf.errors import OmegaConfBaseException
 from trainer.build import build_optimizer, build_task
 from trainer.ranges import check_ranges
 from trainer.schema import CONF_DIR, DivergenceConf, TrainerConf, register_schemas
+from trainer.targets import check_targets
 
 # The groups that define a training run; the others (tracking, ray, sweep) configure a session.
 TRIAL_GROUPS = ("optimizer", "task", "trainer")
@@ -54,6 +55,9 @@ def describe_hydra_error(error: Exception) -> str:
     message = str(error)
     if isinstance(error, OverrideParseException):
         detail = message.splitlines()[0]
+        if error.__cause__ is not None:
+            # A sweep function's own complaint: `logspace(1,0,3)` needs stop > 0.
+            detail = str(error.__cause__).splitlines()[0]
         return f"malformed override '{error.override}': {detail}"
     if isinstance(error, MissingConfigException):
         found = re.search(r"Could not find '([^/']+)/([^']*)'", message)
@@ -61,6 +65,12 @@ def describe_hydra_error(error: Exception) -> str:
         if found and options:
             group, option = found.groups()
             return f"{group}={option} is not an option; allowed: {', '.join(options)}"
+    swept = re.search(r"(?:Ambiguous value for argument|Sweep parameters) '([^']+)'", message)
+    if swept:
+        return (
+            f"{swept.group(1)} is a sweep, and this command runs one config: give one value, "
+            "or sweep it with scripts/sweep.py"
+        )
     if isinstance(error, ConfigCompositionException):
         unknown = re.search(r"Could not override '([^']+)'", message)
         if unknown:
@@ -78,7 +88,24 @@ def first_line(error: Exception) -> str:
 
 
 def to_plain(cfg) -> dict:
-    return OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+    """`cfg` as plain containers, interpolations resolved; one that fails is the user's mistake."""
+    if not isinstance(cfg, DictConfig):
+        return cfg
+    try:
+        return OmegaConf.to_container(cfg, resolve=True)
+    except OmegaConfBaseException as error:
+        raise ConfigError(describe_resolution_error(cfg, error)) from None
+
+
+def describe_resolution_error(cfg: DictConfig, error: OmegaConfBaseException) -> str:
+    """`optimizer.lr=${task.name} cannot be resolved: <why>`, in one line."""
+    key = getattr(error, "full_key", None) or ""
+    written = OmegaConf.to_container(cfg, resolve=False)
+    for part in key.split(".") if key else []:
+        written = written.get(part) if isinstance(written, dict) else None
+    shown = f"{key}={written}" if isinstance(written, str) else key or "a config value"
+    reason = next((line for line in str(error).splitlines() if line.strip()), type(error).__name__)
+    return f"{shown} cannot be resolved: {reason}"
 
 
 def trial_config(plain: dict) -> dict:
@@ -113,6 +140,8 @@ class TrialChecker:
         self._task_rows: dict[str, int | None] = {}
 
     def check(self, cfg: dict) -> None:
+        # Before anything is built: building calls the classes the config names.
+        check_targets(cfg)
         self._check_optimizer(cfg["optimizer"])
         trainer = cfg["trainer"]
         try:

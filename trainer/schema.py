@@ -19,7 +19,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, OmegaConf
 
 from optimizers.hyperparameters import POSITIVE, Interval
-from trainer.ranges import AT_LEAST_ZERO
+from trainer.ranges import AT_LEAST_ONE, AT_LEAST_ZERO
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 
@@ -61,17 +61,22 @@ class TrainerConf:
     }
 
 
+# Session settings: a null value means "the default" and is not range-checked.
 @dataclass
 class TrackingConf:
     enabled: bool = MISSING
     uri: str | None = MISSING
     experiment: str = MISSING
 
+    ranges: ClassVar[dict[str, Interval]] = {}
+
 
 @dataclass
 class RayConf:
     address: str = MISSING
     num_cpus: int | None = MISSING
+
+    ranges: ClassVar[dict[str, Interval]] = {"num_cpus": AT_LEAST_ONE}
 
 
 @dataclass
@@ -80,6 +85,8 @@ class SweepConf:
     params: dict[str, str] = field(default_factory=dict)
     dry_run: bool = False
     trials_per_task: int | None = None
+
+    ranges: ClassVar[dict[str, Interval]] = {"trials_per_task": AT_LEAST_ONE}
 
 
 SCHEMAS = {

@@ -23,10 +23,9 @@ from trainer.config import (
     trial_config,
     trial_id,
 )
+from trainer.preflight import SESSION_GROUPS, check_session_values
 
 _ABSENT = object()
-# Keys that configure the sweep session itself rather than a training run.
-SESSION_GROUPS = ("sweep", "ray", "tracking")
 
 
 def logspace(start: int | float, stop: int | float, num: int) -> ChoiceSweep:
@@ -98,6 +97,7 @@ def compose_sweep(args: list[str], config_loader) -> tuple[dict, Grid]:
             )
         (session_args if is_session_key(key) else trial_args).append(override.input_line)
     session = to_plain(compose_config("sweep", session_args))
+    check_session_values(session)
     return session, expand(session["sweep"]["params"], trial_args, config_loader)
 
 
@@ -127,6 +127,9 @@ def check_axes(overrides: list[Override]) -> tuple[dict, dict]:
             parsed = list(override.sweep_iterator())
         except HydraException as error:
             raise ConfigError(describe_hydra_error(error)) from None
+        except ValueError as error:
+            # Python's own complaint, e.g. range(1,10,0): "range() arg 3 must not be zero".
+            raise ConfigError(f"{override.input_line} is not a grid axis: {error}") from None
         if not values:
             raise ConfigError(f"{override.input_line}: the grid axis {key} has no values")
         seen = set()
