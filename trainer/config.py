@@ -41,6 +41,10 @@ def hydra_context():
 
 def compose_config(config_name: str, overrides: list[str]) -> DictConfig:
     """Compose `conf/<config_name>.yaml` with overrides (inside `hydra_context`)."""
+    for override in overrides:
+        if re.match(r"[+~]*hydra\b", override):
+            # Compose leaves Hydra's own node out: such a setting would be silently dropped.
+            raise stray_key("hydra")
     try:
         return compose(config_name=config_name, overrides=list(overrides))
     except (HydraException, OmegaConfBaseException) as error:
@@ -113,7 +117,23 @@ def trial_config(plain: dict) -> dict:
     for group in TRIAL_GROUPS:
         if not isinstance(plain.get(group), dict):
             raise ConfigError(f"{group} is required: choose one of conf/{group}/*.yaml")
+    stray = sorted(set(plain) - {*TRIAL_GROUPS, "tracking"})
+    if stray:
+        raise stray_key(stray[0])
     return {group: plain[group] for group in TRIAL_GROUPS}
+
+
+def stray_key(key: str) -> ConfigError:
+    """A key outside every config group: Hydra would keep it, and nothing would read it."""
+    if key == "hydra":
+        return ConfigError(
+            "hydra.* is not allowed: Hydra's own settings have no effect here; set keys of "
+            "optimizer, task, trainer, tracking, ray or sweep"
+        )
+    return ConfigError(
+        f"{key} is not allowed: a setting belongs to a group, "
+        f"e.g. optimizer.{key}, task.{key} or trainer.{key}"
+    )
 
 
 def digest(value) -> str:

@@ -11,6 +11,7 @@ from trainer.config import ConfigError
 from trainer.ranges import check_ranges
 from trainer.redact import mask_uri
 from trainer.schema import SCHEMAS
+from trainer.targets import check_schema_keys
 from trainer.uri import resolve_uri, sqlite_path
 
 REMOTE_SCHEMES = ("http", "https")
@@ -35,7 +36,9 @@ def check_session_values(session: dict) -> None:
 
 
 def check_group_ranges(group: str, values: dict) -> None:
+    """A session group's keys are its schema's (none added with +), its numbers in range."""
     schema = SCHEMAS[group][group]
+    check_schema_keys(group, values, schema)
     # A null session value means "the default": only a given value has a range to be in.
     given = {name: allowed for name, allowed in schema.ranges.items() if values[name] is not None}
     try:
@@ -111,6 +114,8 @@ def check_store(uri: str, timeout: float = 3.0) -> None:
             raise refuse_uri(uri, f"is not a database file: {path} is a directory")
         if path.exists() and not os.access(path, os.W_OK):
             raise refuse_uri(uri, f"is not writable: {path} is read-only")
+        if path.exists() and not is_sqlite_file(path):
+            raise refuse_uri(uri, f"is not allowed: {path} exists and is not an SQLite database")
         if not directory.is_dir() or not os.access(directory, os.W_OK):
             raise refuse_uri(
                 uri, f"is not writable: directory {directory} does not exist or cannot be written"
@@ -127,6 +132,15 @@ def check_store(uri: str, timeout: float = 3.0) -> None:
         )
 
 
+def is_sqlite_file(path: Path) -> bool:
+    """An SQLite database (its 16-byte header) or an empty file sqlite would make one of."""
+    if not path.is_file():
+        return False
+    with path.open("rb") as file:
+        header = file.read(16)
+    return header in (b"", b"SQLite format 3\x00")
+
+
 def unreachable(host: str, port: int, timeout: float) -> str | None:
     """Why nothing answers at host:port, or None when something listens there."""
     try:
@@ -136,14 +150,18 @@ def unreachable(host: str, port: int, timeout: float) -> str | None:
         return error.strerror or str(error) or type(error).__name__
 
 
+RAY_CLIENT = "ray://"
+RAY_CLIENT_PORT = 10001  # Ray Client's default
+
+
 def check_address_form(address: str) -> None:
-    if not address or address == "auto" or address.startswith("ray://"):
+    if not address or address == "auto":
         return
-    host, _, port = address.rpartition(":")
+    host, _, port = host_and_port(address)
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ConfigError(
-            f"ray.address={address} is not allowed: use '' (local), 'auto' or host:port "
-            "(port 1..65535)"
+            f"ray.address={address} is not allowed: use '' (local), 'auto', host:port or "
+            "ray://host:port (port 1..65535)"
         )
 
 
@@ -159,15 +177,24 @@ def check_address(address: str, timeout: float = 3.0) -> None:
                 "`ray start --head`, or leave ray.address empty for a local Ray"
             )
         shown = f"{shown} ({source} says {address})"
-    if not address or address.startswith("ray://"):
+    if not address:
         return
-    host, _, port = address.rpartition(":")
+    host, _, port = host_and_port(address)
     reason = unreachable(host, int(port), timeout) if port.isdigit() else "not host:port"
     if reason:
         raise ConfigError(
             f"{shown}: nothing is listening there ({reason}); start the cluster with "
             "`ray start --head` or leave ray.address empty for a local Ray"
         )
+
+
+def host_and_port(address: str) -> tuple[str, str, str]:
+    """`host:port` as (host, ":", port); a Ray Client address `ray://host[:port]` too."""
+    if address.startswith(RAY_CLIENT):
+        address = address[len(RAY_CLIENT) :].rstrip("/")
+        if ":" not in address:
+            address = f"{address}:{RAY_CLIENT_PORT}"
+    return address.rpartition(":")
 
 
 def running_cluster() -> tuple[str | None, str]:

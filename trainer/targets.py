@@ -168,7 +168,7 @@ def check_keys(group: str, node: dict, allowed: set[str] | None, owner: str) -> 
 def check_schema_keys(group: str, node: dict, schema: type) -> None:
     """`node`'s keys, nested ones too, must be fields of the dataclass `schema`."""
     fields = {field.name: field.type for field in dataclasses.fields(schema)}
-    check_keys(group, node, set(fields), "the trainer" if group == "trainer" else group)
+    check_keys(group, node, set(fields), group)
     for key, value in node.items():
         if dataclasses.is_dataclass(fields[key]) and isinstance(value, Mapping):
             check_schema_keys(f"{group}.{key}", value, fields[key])

@@ -111,6 +111,12 @@ CASES = [
     sweep("trainer.seed=-1", ">= 0"),
     sweep("task._target_=nopackage.Task", "no module named 'nopackage'"),
     sweep("~optimizer", "conf/optimizer/*.yaml", names="optimizer is required"),
+    sweep("+hydra.job.chdir=true", "no effect here", names="hydra.*"),
+    sweep("+foo=1", "optimizer.foo, task.foo or trainer.foo", names="foo is not allowed"),
+    sweep("+ray.foo=1", "ray takes address, num_cpus", names="ray.foo"),
+    sweep("+sweep.params.x=1", "optimizer, task, trainer", names="sweep.params.x"),
+    sweep("tracking.uri=sqlite:////dev/null", "not an SQLite database"),
+    sweep("ray.address=ray://127.0.0.1", "nothing is listening"),
     train("optimizer.lr=0.1,0.2", "scripts/sweep.py"),
     train("optimizer.lr=range(1,10,0)", "scripts/sweep.py"),
     train("trainer.steps=-5", "> 0"),
@@ -122,6 +128,8 @@ CASES = [
     train("tracking.uri=${oc.env:NOPE}", "'NOPE' not found"),
     train("tracking.uri=http://127.0.0.1:0", "1..65535"),
     train("ray.num_cpus=2", "+ray.num_cpus", names="ray.num_cpus"),
+    train("+tracking.foo=1", "tracking takes enabled, experiment, uri", names="tracking.foo"),
+    train("+hydra.run.dir=x", "no effect here", names="hydra.*"),
 ]
 
 

@@ -124,7 +124,7 @@ def test_check_targets_accepts_the_project_configs_and_refuses_a_wrong_group_tar
     [
         (
             ["+trainer.stpes=5"],
-            "trainer.stpes is not allowed: the trainer takes batch_size, divergence, eval_every, "
+            "trainer.stpes is not allowed: trainer takes batch_size, divergence, eval_every, "
             "seed, steps",
         ),
         (

@@ -103,6 +103,12 @@ def compose_sweep(args: list[str], config_loader) -> tuple[dict, Grid]:
 
 def merge_overrides(params: dict[str, str], cli: list[Override], parser) -> list[Override]:
     """The named sweep's axes, with any key the command line names replaced by the CLI's value."""
+    for key in params:
+        if key.lstrip("+~").split(".")[0] not in TRIAL_GROUPS:
+            raise ConfigError(
+                f"sweep.params.{key} is not allowed: a sweep's settings are those of "
+                f"{', '.join(TRIAL_GROUPS)}"
+            )
     named = parse(parser, [f"{key}={value}" for key, value in params.items()])
     merged = {key_of(o): o for o in named}
     for override in cli:
