@@ -75,7 +75,11 @@ def check_tracking(tracking: dict) -> str:
 
 
 def refuse_uri(uri: str, reason: str) -> ConfigError:
-    return ConfigError(f"tracking.uri={mask_uri(uri)} {reason}")
+    shown = mask_uri(uri)
+    if "://" not in uri and "@" in uri:
+        # No scheme, so not a URI to mask_uri, but `user:password@host` all the same.
+        shown = f"***@{uri.rpartition('@')[2]}"
+    return ConfigError(f"tracking.uri={shown} {reason}")
 
 
 def check_uri_form(uri: str) -> None:

@@ -116,6 +116,7 @@ CASES = [
     sweep("+ray.foo=1", "ray takes address, num_cpus", names="ray.foo"),
     sweep("+sweep.params.x=1", "optimizer, task, trainer", names="sweep.params.x"),
     sweep("tracking.uri=sqlite:////dev/null", "not an SQLite database"),
+    sweep("tracking.uri=u:secretpw@127.0.0.1:5000", "use one of http://", names="=***@127.0.0.1"),
     sweep("ray.address=ray://127.0.0.1", "nothing is listening"),
     train("optimizer.lr=0.1,0.2", "scripts/sweep.py"),
     train("optimizer.lr=range(1,10,0)", "scripts/sweep.py"),
