@@ -48,8 +48,14 @@ def connect(address: str, num_cpus: int | None) -> int:
     else:
         for name, value in ONE_THREAD.items():
             os.environ.setdefault(name, value)
+        # "local", not None: None would attach to $RAY_ADDRESS or to whatever cluster `ray start`
+        # last left on this machine, which a local sweep must not touch.
         ray.init(
-            num_cpus=num_cpus, include_dashboard=False, logging_level="warning", log_to_driver=False
+            address="local",
+            num_cpus=num_cpus,
+            include_dashboard=False,
+            logging_level="warning",
+            log_to_driver=False,
         )
     return int(ray.available_resources().get("CPU", 1))
 
