@@ -3,7 +3,9 @@ read-only. A URI is shown with its credentials masked."""
 
 import os
 import socket
+import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -71,7 +73,28 @@ def check_tracking(tracking: dict) -> str:
     """The store's absolute URI, once it and the experiment name are known to be usable."""
     uri = check_tracking_values(tracking)
     check_store(uri)
+    path = sqlite_path(uri)
+    if path is not None and path.is_file():
+        check_experiment_not_deleted(path, tracking["experiment"])
     return uri
+
+
+def check_experiment_not_deleted(path: Path, experiment: str) -> None:
+    """MLflow refuses to log to a deleted experiment: tell the user before anything runs.
+    Read-only, with sqlite itself: MLflow's import costs seconds and opening a store writes."""
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            found = db.execute(
+                "SELECT experiment_id, lifecycle_stage FROM experiments WHERE name = ?",
+                (experiment,),
+            ).fetchone()
+    except sqlite3.Error:
+        return  # not an MLflow store yet, or locked: MLflow will create or wait for it
+    if found is not None and found[1] == "deleted":
+        raise ConfigError(
+            f"tracking.experiment={experiment} is deleted in {path}: restore it with "
+            f"`mlflow experiments restore --experiment-id {found[0]}` or choose another name"
+        )
 
 
 def refuse_uri(uri: str, reason: str) -> ConfigError:

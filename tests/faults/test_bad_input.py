@@ -49,6 +49,7 @@ def train(args: str, allows: str, names: str = "", **env: str) -> Case:
 
 
 PRINT = "+task.foo={_target_:builtins.print,_args_:[X]}"
+STORE = "tracking.uri=sqlite:///{store}/mlflow.db"
 SECRET = f"http://u:secretpw@127.0.0.1:{CLOSED}"
 CASES = [
     # Named in issue 10: they leaked a traceback, hung, or were accepted and recorded wrongly.
@@ -118,6 +119,7 @@ CASES = [
     sweep("tracking.uri=sqlite:////dev/null", "not an SQLite database"),
     sweep("tracking.uri=u:secretpw@127.0.0.1:5000", "use one of http://", names="=***@127.0.0.1"),
     sweep("ray.address=ray://127.0.0.1", "nothing is listening"),
+    sweep(f"tracking.experiment=gone {STORE}", "experiments restore", names="experiment=gone"),
     train("optimizer.lr=0.1,0.2", "scripts/sweep.py"),
     train("optimizer.lr=range(1,10,0)", "scripts/sweep.py"),
     train("trainer.steps=-5", "> 0"),
@@ -131,6 +133,7 @@ CASES = [
     train("ray.num_cpus=2", "+ray.num_cpus", names="ray.num_cpus"),
     train("+tracking.foo=1", "tracking takes enabled, experiment, uri", names="tracking.foo"),
     train("+hydra.run.dir=x", "no effect here", names="hydra.*"),
+    train(f"tracking.experiment=gone {STORE}", "experiments restore", names="experiment=gone"),
 ]
 
 
@@ -151,12 +154,13 @@ def run_count(folder: Path) -> int:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    """A store that already holds an experiment and a run; no case may add to it."""
+    """A store holding an experiment with a run, and a deleted one; no case may change it."""
     folder = tmp_path_factory.mktemp("existing-store")
     (folder / "not-a-dir").write_text("a file where a directory should be")
     client = MlflowClient(sqlite_uri(folder))
     run = client.create_run(client.create_experiment("gradsweep"))
     client.set_terminated(run.info.run_id)
+    client.delete_experiment(client.create_experiment("gone"))
     return folder
 
 
