@@ -128,7 +128,7 @@ def check_targets(cfg, groups=("optimizer", "task", "trainer")) -> None:
         node = _plain_group(cfg, group)
         if group in GROUP_BASES:
             cls = check_target(group, node.get("_target_"))
-            check_keys(group, node, arguments_of(cls), node["_target_"])
+            check_keys(group, node, arguments_of(cls), node["_target_"], NODE_KEYS[group])
         elif group == "trainer":
             check_schema_keys(group, node, TrainerConf)
     partial = _plain_group(cfg, "optimizer").get("_partial_", True)
@@ -140,7 +140,7 @@ def check_targets(cfg, groups=("optimizer", "task", "trainer")) -> None:
 
 
 # Keys of an optimizer or task node that are not constructor arguments: Hydra's and the name.
-NODE_KEYS = ("_target_", "_partial_", "name")
+NODE_KEYS = {"optimizer": ("_target_", "_partial_", "name"), "task": ("_target_", "name")}
 
 
 def arguments_of(cls: type) -> set[str] | None:
@@ -155,11 +155,14 @@ def arguments_of(cls: type) -> set[str] | None:
     return named - set(NOT_CONFIGURED)
 
 
-def check_keys(group: str, node: dict, allowed: set[str] | None, owner: str) -> None:
+def check_keys(
+    group: str, node: dict, allowed: set[str] | None, owner: str, exempt: tuple = ()
+) -> None:
+    """Each key of `node` is one `owner` takes (None: it takes any), or one of `exempt`."""
     if allowed is None:
         return
     for key in node:
-        if key not in allowed and key not in NODE_KEYS:
+        if key not in allowed and key not in exempt:
             raise config_module.ConfigError(
                 f"{group}.{key} is not allowed: {owner} takes {', '.join(sorted(allowed))}"
             )

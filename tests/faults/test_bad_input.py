@@ -115,6 +115,8 @@ CASES = [
     sweep("+hydra.job.chdir=true", "no effect here", names="hydra.*"),
     sweep("+foo=1", "optimizer.foo, task.foo or trainer.foo", names="foo is not allowed"),
     sweep("+ray.foo=1", "ray takes address, num_cpus", names="ray.foo"),
+    sweep("+tracking.name=x", "tracking takes enabled, experiment, uri", names="tracking.name"),
+    sweep("task=rosenbrock +task._partial_=true", "takes start", names="task._partial_"),
     sweep("+sweep.params.x=1", "optimizer, task, trainer", names="sweep.params.x"),
     sweep("tracking.uri=sqlite:////dev/null", "not an SQLite database"),
     sweep("tracking.uri=u:secretpw@127.0.0.1:5000", "use one of http://", names="=***@127.0.0.1"),
