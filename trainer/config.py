@@ -17,10 +17,11 @@ from hydra.errors import (
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+# The module, not the name: trainer.targets imports this module, and either may load first.
+from trainer import targets
 from trainer.build import build_optimizer, build_task
 from trainer.ranges import check_ranges
 from trainer.schema import CONF_DIR, DivergenceConf, TrainerConf, register_schemas
-from trainer.targets import check_targets
 
 # The groups that define a training run; the others (tracking, ray, sweep) configure a session.
 TRIAL_GROUPS = ("optimizer", "task", "trainer")
@@ -161,7 +162,7 @@ class TrialChecker:
 
     def check(self, cfg: dict) -> None:
         # Before anything is built: building calls the classes the config names.
-        check_targets(cfg)
+        targets.check_targets(cfg)
         self._check_optimizer(cfg["optimizer"])
         trainer = cfg["trainer"]
         try:
