@@ -31,7 +31,8 @@ class Case:
     env: tuple[tuple[str, str], ...] = ()
 
     def __str__(self) -> str:
-        return f"{self.script} {' '.join(self.overrides)}"
+        env = "".join(f" ({name}={value})" for name, value in self.env)
+        return f"{self.script} {' '.join(self.overrides)}{env}"
 
 
 def case(script: str, args: str, allows: str, names: str = "", **env: str) -> Case:
