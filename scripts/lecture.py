@@ -8,6 +8,7 @@ from trainer.lecture.pictures import README_PICTURES, lecture_files, small_png
 from trainer.lecture.runs import checked_configs, run_all
 from trainer.lecture.worked_example import worked_example
 from trainer.preflight import check_tracking
+from trainer.redact import mask_uri
 
 USAGE = """usage: python scripts/lecture.py [OVERRIDE ...]
 
@@ -37,8 +38,9 @@ def main(overrides: list[str]) -> int:
         from trainer.lecture.record import log_lecture  # MLflow loads only now
 
         run_id = log_lecture(uri, tracking["experiment"], runs, files)
-        print(f"logged run {run_id} (lecture) with {len(files)} artifacts to {uri}")
-        print(f"view it with: mlflow ui --backend-store-uri {uri}")
+        shown = mask_uri(uri)
+        print(f"logged run {run_id} (lecture) with {len(files)} artifacts to {shown}")
+        print(f"view it with: mlflow ui --backend-store-uri {shown}")
     return 0
 
 

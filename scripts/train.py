@@ -16,6 +16,7 @@ from trainer.config import (
 from trainer.help import config_yaml, take_cfg_flag, usage
 from trainer.naming import run_name
 from trainer.preflight import check_tracking
+from trainer.redact import mask_uri
 from trainer.result import FAILED
 from trainer.sweep.grid import make_parser, parse
 from trainer.trial import run_trial
@@ -43,7 +44,9 @@ def main(args: list[str]) -> int:
 
         client, experiment_id = open_store(uri, tracking["experiment"])
         run_id = log_result(client, experiment_id, result, run_name(config))
-        print(f"logged run {run_id} to {uri}; view it with: mlflow ui --backend-store-uri {uri}")
+        shown = mask_uri(uri)
+        print(f"logged run {run_id} to {shown}; view it with:")
+        print(f"  mlflow ui --backend-store-uri {shown}")
     if result.outcome == FAILED:
         print(result.error)
         return 1

@@ -5,6 +5,7 @@ import sys
 from collections.abc import Callable
 
 from trainer.config import ConfigError
+from trainer.redact import mask_uri
 
 
 def run(main: Callable[[list[str]], int | None], usage: str | Callable[[], str]) -> None:
@@ -18,7 +19,7 @@ def run(main: Callable[[list[str]], int | None], usage: str | Callable[[], str])
         else:
             code = main(args)
     except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {one_line(str(error))}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -33,3 +34,8 @@ def run(main: Callable[[list[str]], int | None], usage: str | Callable[[], str])
         # object takes seconds.
         gc.freeze()
     sys.exit(code or 0)
+
+
+def one_line(message: str) -> str:
+    """A message as the single line a user's mistake gets, with any URI's credentials masked."""
+    return mask_uri(" ".join(line.strip() for line in message.splitlines() if line.strip()))

@@ -17,6 +17,8 @@ from hydra.errors import (
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+# The module, not the name: trainer.targets imports this module, and either may load first.
+from trainer import targets
 from trainer.build import build_optimizer, build_task
 from trainer.ranges import check_ranges
 from trainer.schema import CONF_DIR, DivergenceConf, TrainerConf, register_schemas
@@ -40,6 +42,10 @@ def hydra_context():
 
 def compose_config(config_name: str, overrides: list[str]) -> DictConfig:
     """Compose `conf/<config_name>.yaml` with overrides (inside `hydra_context`)."""
+    for override in overrides:
+        if re.match(r"[+~]*hydra\b", override):
+            # Compose leaves Hydra's own node out: such a setting would be silently dropped.
+            raise stray_key("hydra")
     try:
         return compose(config_name=config_name, overrides=list(overrides))
     except (HydraException, OmegaConfBaseException) as error:
@@ -54,11 +60,20 @@ def describe_hydra_error(error: Exception) -> str:
     message = str(error)
     if isinstance(error, OverrideParseException):
         detail = message.splitlines()[0]
+        if error.__cause__ is not None:
+            # A sweep function's own complaint: `logspace(1,0,3)` needs stop > 0.
+            detail = str(error.__cause__).splitlines()[0]
         return f"malformed override '{error.override}': {detail}"
     if isinstance(error, MissingConfigException) and error.options and error.missing_cfg_file:
         # Hydra names the missing file `group/option` and lists the group's options itself.
         group, _, option = error.missing_cfg_file.rpartition("/")
         return f"{group}={option} is not an option; allowed: {', '.join(error.options)}"
+    swept = re.search(r"(?:Ambiguous value for argument|Sweep parameters) '([^']+)'", message)
+    if swept:
+        return (
+            f"{swept.group(1)} is a sweep, and this command runs one config: give one value, "
+            "or sweep it with scripts/sweep.py"
+        )
     if isinstance(error, ConfigCompositionException):
         unknown = re.search(r"Could not override '([^']+)'", message)
         if unknown:
@@ -76,7 +91,24 @@ def first_line(error: Exception) -> str:
 
 
 def to_plain(cfg) -> dict:
-    return OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+    """`cfg` as plain containers, interpolations resolved; one that fails is the user's mistake."""
+    if not isinstance(cfg, DictConfig):
+        return cfg
+    try:
+        return OmegaConf.to_container(cfg, resolve=True)
+    except OmegaConfBaseException as error:
+        raise ConfigError(describe_resolution_error(cfg, error)) from None
+
+
+def describe_resolution_error(cfg: DictConfig, error: OmegaConfBaseException) -> str:
+    """`optimizer.lr=${task.name} cannot be resolved: <why>`, in one line."""
+    key = getattr(error, "full_key", None) or ""
+    written = OmegaConf.to_container(cfg, resolve=False)
+    for part in key.split(".") if key else []:
+        written = written.get(part) if isinstance(written, dict) else None
+    shown = f"{key}={written}" if isinstance(written, str) else key or "a config value"
+    reason = next((line for line in str(error).splitlines() if line.strip()), type(error).__name__)
+    return f"{shown} cannot be resolved: {reason}"
 
 
 def trial_config(plain: dict) -> dict:
@@ -84,7 +116,23 @@ def trial_config(plain: dict) -> dict:
     for group in TRIAL_GROUPS:
         if not isinstance(plain.get(group), dict):
             raise ConfigError(f"{group} is required: choose one of conf/{group}/*.yaml")
+    stray = sorted(set(plain) - {*TRIAL_GROUPS, "tracking"})
+    if stray:
+        raise stray_key(stray[0])
     return {group: plain[group] for group in TRIAL_GROUPS}
+
+
+def stray_key(key: str) -> ConfigError:
+    """A key outside every config group: Hydra would keep it, and nothing would read it."""
+    if key == "hydra":
+        return ConfigError(
+            "hydra.* is not allowed: Hydra's own settings have no effect here; set keys of "
+            "optimizer, task, trainer, tracking, ray or sweep"
+        )
+    return ConfigError(
+        f"{key} is not allowed: a setting belongs to a group, "
+        f"e.g. optimizer.{key}, task.{key} or trainer.{key}"
+    )
 
 
 def digest(value) -> str:
@@ -111,6 +159,8 @@ class TrialChecker:
         self._task_rows: dict[str, int | None] = {}
 
     def check(self, cfg: dict) -> None:
+        # Before anything is built: building calls the classes the config names.
+        targets.check_targets(cfg)
         self._check_optimizer(cfg["optimizer"])
         trainer = cfg["trainer"]
         try:

@@ -19,7 +19,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, OmegaConf
 
 from optimizers.hyperparameters import POSITIVE, Interval
-from trainer.ranges import AT_LEAST_ZERO
+from trainer.ranges import AT_LEAST_ONE, AT_LEAST_ZERO
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 
@@ -61,11 +61,14 @@ class TrainerConf:
     }
 
 
+# Session settings: a null value means "the default" and is not range-checked.
 @dataclass
 class TrackingConf:
     enabled: bool = MISSING
     uri: str | None = MISSING
     experiment: str = MISSING
+
+    ranges: ClassVar[dict[str, Interval]] = {}
 
 
 @dataclass
@@ -86,6 +89,8 @@ class BoundaryConf:
     probes: int | None = None
     max_rounds: int | None = None
 
+    ranges: ClassVar[dict[str, Interval]] = {"num_cpus": AT_LEAST_ONE}
+
 
 @dataclass
 class SweepConf:
@@ -99,6 +104,8 @@ class SweepConf:
     metric: str = ""
     mode: str = ""
     ui: bool = False  # after the sweep, serve its sqlite store with `mlflow ui` until Ctrl-C
+
+    ranges: ClassVar[dict[str, Interval]] = {"trials_per_task": AT_LEAST_ONE}
 
 
 SCHEMAS = {

@@ -1,6 +1,8 @@
 """What a config's `_target_` may name, checked by importing alone, before anything is called."""
 
+import dataclasses
 import importlib
+import inspect
 from collections.abc import Mapping
 from types import ModuleType
 
@@ -10,6 +12,7 @@ from optimizers import Optimizer
 
 # The module, not the name: trainer.config may import this module while it is itself loading.
 from trainer import config as config_module
+from trainer.schema import NOT_CONFIGURED, TrainerConf
 from trainer.tasks.base import Task
 
 # group -> (the base class its `_target_` must subclass, its public path, an example)
@@ -113,7 +116,8 @@ def _targets_below(value, path: str) -> list[str]:
 
 
 def check_targets(cfg, groups=("optimizer", "task", "trainer")) -> None:
-    """Every `_target_` of a trial's config: nested ones refused, the groups' own checked."""
+    """Every `_target_` of a trial's config: nested ones refused, the groups' own checked, and
+    each group's keys ones its class takes (a key added with `+` is no exception)."""
     for group in groups:
         nested = find_nested_targets(cfg, group)
         if nested:
@@ -121,5 +125,53 @@ def check_targets(cfg, groups=("optimizer", "task", "trainer")) -> None:
                 f"{nested[0]} is not allowed: a class may be named only by "
                 f"{' or '.join(f'{name}._target_' for name in GROUP_BASES)}"
             )
+        node = _plain_group(cfg, group)
         if group in GROUP_BASES:
-            check_target(group, _plain_group(cfg, group).get("_target_"))
+            cls = check_target(group, node.get("_target_"))
+            check_keys(group, node, arguments_of(cls), node["_target_"], NODE_KEYS[group])
+        elif group == "trainer":
+            check_schema_keys(group, node, TrainerConf)
+    partial = _plain_group(cfg, "optimizer").get("_partial_", True)
+    if "optimizer" in groups and partial is not True:
+        raise config_module.ConfigError(
+            f"optimizer._partial_={partial} is not allowed: it must be true, the trainer "
+            "passes the parameters when it builds the optimizer"
+        )
+
+
+# Keys of an optimizer or task node that are not constructor arguments: Hydra's and the name.
+NODE_KEYS = {"optimizer": ("_target_", "_partial_", "name"), "task": ("_target_", "name")}
+
+
+def arguments_of(cls: type) -> set[str] | None:
+    """The keyword arguments `cls(...)` takes from a config, or None when it takes any. An
+    optimizer's `**hyperparameters` are its declared `ranges`: the base class insists on them."""
+    parameters = inspect.signature(cls.__init__).parameters.values()
+    named = {p.name for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        if not issubclass(cls, Optimizer):
+            return None
+        named |= set(cls.ranges)
+    return named - set(NOT_CONFIGURED)
+
+
+def check_keys(
+    group: str, node: dict, allowed: set[str] | None, owner: str, exempt: tuple = ()
+) -> None:
+    """Each key of `node` is one `owner` takes (None: it takes any), or one of `exempt`."""
+    if allowed is None:
+        return
+    for key in node:
+        if key not in allowed and key not in exempt:
+            raise config_module.ConfigError(
+                f"{group}.{key} is not allowed: {owner} takes {', '.join(sorted(allowed))}"
+            )
+
+
+def check_schema_keys(group: str, node: dict, schema: type) -> None:
+    """`node`'s keys, nested ones too, must be fields of the dataclass `schema`."""
+    fields = {field.name: field.type for field in dataclasses.fields(schema)}
+    check_keys(group, node, set(fields), group)
+    for key, value in node.items():
+        if dataclasses.is_dataclass(fields[key]) and isinstance(value, Mapping):
+            check_schema_keys(f"{group}.{key}", value, fields[key])

@@ -1,6 +1,5 @@
 """A user's own optimizer in a sweep through `_target_`, and a trial that raises: FAILED, kept."""
 
-
 from mlflow import MlflowClient
 from support import children, parents, run_script, sqlite_uri
 

@@ -1,6 +1,8 @@
 """Each default in one place, each range declared as an Interval and reported in one format."""
 
 import inspect
+import re
+import typing
 from dataclasses import fields
 from pathlib import Path
 
@@ -9,7 +11,16 @@ from hydra.utils import get_class
 from omegaconf import MISSING, OmegaConf
 
 from trainer.config import ConfigError, TrialChecker
-from trainer.schema import OptimizerConf, schema_of
+from trainer.preflight import check_group_ranges
+from trainer.schema import (
+    DivergenceConf,
+    OptimizerConf,
+    RayConf,
+    SweepConf,
+    TrackingConf,
+    TrainerConf,
+    schema_of,
+)
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 YAMLS = sorted((CONF / "optimizer").glob("*.yaml")) + sorted((CONF / "task").glob("*.yaml"))
@@ -79,3 +90,26 @@ def test_a_value_out_of_range_is_one_line_in_one_format(compose, overrides, line
     with pytest.raises(ConfigError) as error:
         TrialChecker().check(compose(overrides))
     assert str(error.value) == line
+
+
+@pytest.mark.parametrize("schema", [TrainerConf, DivergenceConf, RayConf, SweepConf, TrackingConf])
+def test_every_number_a_config_group_holds_has_a_declared_range(schema):
+    numbers = {f.name for f in fields(schema) if {int, float} & {f.type, *typing.get_args(f.type)}}
+    assert numbers == set(schema.ranges), f"{schema.__name__}: declare ranges of {numbers}"
+
+
+@pytest.mark.parametrize(
+    ("group", "values", "line"),
+    [
+        ("ray", {"address": "", "num_cpus": 0}, "ray.num_cpus=0 is not allowed: num_cpus must"),
+        ("sweep", {"trials_per_task": -1}, "sweep.trials_per_task=-1 is not allowed: "),
+    ],
+)
+def test_a_session_value_out_of_range_is_one_line_in_the_same_format(group, values, line):
+    with pytest.raises(ConfigError, match=f"^{re.escape(line)}.* >= 1$"):
+        check_group_ranges(group, values)
+
+
+def test_a_null_session_value_means_the_default_and_has_no_range_to_be_in():
+    check_group_ranges("ray", {"address": "", "num_cpus": None})
+    check_group_ranges("sweep", {"trials_per_task": None})

@@ -117,3 +117,48 @@ def test_check_targets_accepts_the_project_configs_and_refuses_a_wrong_group_tar
     check_targets(compose(["task=rosenbrock", "optimizer=adam"]))
     with pytest.raises(ConfigError, match=r"^optimizer._target_=builtins.dict is not allowed"):
         check_targets(compose(["optimizer._target_=builtins.dict"]))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "line"),
+    [
+        (
+            ["+trainer.stpes=5"],
+            "trainer.stpes is not allowed: trainer takes batch_size, divergence, eval_every, "
+            "seed, steps",
+        ),
+        (
+            ["+trainer.divergence.x=1"],
+            "trainer.divergence.x is not allowed: trainer.divergence takes factor",
+        ),
+        (
+            ["task=quadratic", "+task.seed=3"],
+            "task.seed is not allowed: trainer.tasks.quadratic.Quadratic takes a, condition, start",
+        ),
+        (
+            ["optimizer=adam", "+optimizer.momentum=0.9"],
+            "optimizer.momentum is not allowed: optimizers.Adam takes delta, lr, rho1, rho2",
+        ),
+        (
+            ["optimizer._partial_=false"],
+            "optimizer._partial_=False is not allowed: it must be true, the trainer passes the "
+            "parameters when it builds the optimizer",
+        ),
+    ],
+)
+def test_a_key_its_class_does_not_take_is_refused_in_one_line(compose, overrides, line):
+    with pytest.raises(ConfigError) as raised:
+        check_targets(compose(overrides))
+    assert str(raised.value) == line
+
+
+def test_a_users_class_takes_the_hyperparameters_it_declares(compose, custom_optim_importable):
+    clipped = ["optimizer=sgd", "optimizer._target_=custom_optim.ClippedSGD"]
+    check_targets(compose([*clipped, "+optimizer.clip=0.5"]))
+    # SignSGD keeps the base's **hyperparameters: the base insists they be its declared ranges.
+    with pytest.raises(ConfigError, match=r"^optimizer.clip is not allowed: .*SignSGD takes lr$"):
+        check_targets(
+            compose(
+                ["optimizer=sgd", "optimizer._target_=custom_optim.SignSGD", "+optimizer.clip=1"]
+            )
+        )

@@ -23,10 +23,9 @@ from trainer.config import (
     trial_config,
     trial_id,
 )
+from trainer.preflight import SESSION_GROUPS, check_session_values
 
 _ABSENT = object()
-# Keys that configure the sweep session itself rather than a training run.
-SESSION_GROUPS = ("sweep", "ray", "tracking")
 
 
 def logspace(start: int | float, stop: int | float, num: int) -> ChoiceSweep:
@@ -99,6 +98,7 @@ def compose_sweep(args: list[str], config_loader) -> tuple[dict, Grid]:
             )
         (session_args if is_session_key(key) else trial_args).append(override.input_line)
     session = to_plain(compose_config("sweep", session_args))
+    check_session_values(session)
     # Both build on this module, so they are imported here rather than at its top.
     from trainer.sweep.boundary_plan import expand_search
     from trainer.sweep.ranking import choose_ranking
@@ -110,6 +110,12 @@ def compose_sweep(args: list[str], config_loader) -> tuple[dict, Grid]:
 
 def merge_overrides(params: dict[str, str], cli: list[Override], parser) -> list[Override]:
     """The named sweep's axes, with any key the command line names replaced by the CLI's value."""
+    for key in params:
+        if key.lstrip("+~").split(".")[0] not in TRIAL_GROUPS:
+            raise ConfigError(
+                f"sweep.params.{key} is not allowed: a sweep's settings are those of "
+                f"{', '.join(TRIAL_GROUPS)}"
+            )
     named = parse(parser, [f"{key}={value}" for key, value in params.items()])
     merged = {key_of(o): o for o in named}
     for override in cli:
@@ -134,6 +140,9 @@ def check_axes(overrides: list[Override]) -> tuple[dict, dict]:
             parsed = list(override.sweep_iterator())
         except HydraException as error:
             raise ConfigError(describe_hydra_error(error)) from None
+        except ValueError as error:
+            # Python's own complaint, e.g. range(1,10,0): "range() arg 3 must not be zero".
+            raise ConfigError(f"{override.input_line} is not a grid axis: {error}") from None
         if not values:
             raise ConfigError(f"{override.input_line}: the grid axis {key} has no values")
         seen = set()

@@ -53,7 +53,10 @@ def connect(address: str, num_cpus: int | None, dashboard: bool = False) -> int:
     else:
         for name, value in ONE_THREAD.items():
             os.environ.setdefault(name, value)
+        # "local", not None: None would attach to $RAY_ADDRESS or to whatever cluster `ray start`
+        # last left on this machine, which a local sweep must not touch.
         context = ray.init(
+            address="local",
             num_cpus=num_cpus,
             include_dashboard=dashboard,
             dashboard_host=LOOPBACK,
