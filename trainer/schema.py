@@ -77,6 +77,8 @@ class RayConf:
     num_cpus: int | None = MISSING
     dashboard: bool = False  # a local Ray also serves its dashboard on 127.0.0.1
 
+    ranges: ClassVar[dict[str, Interval]] = {"num_cpus": AT_LEAST_ONE}
+
 
 @dataclass
 class BoundaryConf:
@@ -88,8 +90,6 @@ class BoundaryConf:
     max_decades: int = 3
     probes: int | None = None
     max_rounds: int | None = None
-
-    ranges: ClassVar[dict[str, Interval]] = {"num_cpus": AT_LEAST_ONE}
 
 
 @dataclass

@@ -21,11 +21,12 @@ def script_command(script: str, *args: str) -> list[str]:
     return [sys.executable, str(REPO / "scripts" / script), *args]
 
 
-def script_env() -> dict:
+def script_env(extra: dict | None = None) -> dict:
     """The environment a script runs in: unbuffered output, and on its PYTHONPATH this
-    checkout's packages and this folder's modules (custom_optimizers), as a user's own."""
+    checkout's packages and this folder's modules (custom_optimizers), as a user's own;
+    `extra` variables on top."""
     path = os.pathsep.join(filter(None, [str(HELPERS), str(REPO), os.environ.get("PYTHONPATH")]))
-    return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path, **(extra or {})}
 
 
 def run_script(
@@ -33,13 +34,15 @@ def run_script(
     *args: str,
     cwd: Path,
     timeout: float = 240,
+    env: dict | None = None,
     check: bool = False,
 ) -> subprocess.CompletedProcess:
-    """`python scripts/<script> args...` in `cwd`; output captured as text."""
+    """`python scripts/<script> args...` in `cwd` (with `env` variables added); output captured
+    as text."""
     done = subprocess.run(
         script_command(script, *args),
         cwd=cwd,
-        env=script_env(),
+        env=script_env(env),
         capture_output=True,
         text=True,
         timeout=timeout,
