@@ -120,7 +120,7 @@ CASES = [
     sweep("~optimizer", "conf/optimizer/*.yaml", names="optimizer is required"),
     sweep("+hydra.job.chdir=true", "no effect here", names="hydra.*"),
     sweep("+foo=1", "optimizer.foo, task.foo or trainer.foo", names="foo is not allowed"),
-    sweep("+ray.foo=1", "ray takes address, num_cpus", names="ray.foo"),
+    sweep("+ray.foo=1", "ray takes address, dashboard, num_cpus", names="ray.foo"),
     sweep("+tracking.name=x", "tracking takes enabled, experiment, uri", names="tracking.name"),
     sweep("task=rosenbrock +task._partial_=true", "takes start", names="task._partial_"),
     sweep("+sweep.params.x=1", "optimizer, task, trainer", names="sweep.params.x"),
