@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from trainer.config import ConfigError
-from trainer.ranges import check_ranges
+from trainer.ranges import check_given_ranges
 from trainer.redact import mask_uri
 from trainer.schema import SCHEMAS
 from trainer.targets import check_schema_keys
@@ -41,10 +41,8 @@ def check_group_ranges(group: str, values: dict) -> None:
     """A session group's keys are its schema's (none added with +), its numbers in range."""
     schema = SCHEMAS[group][group]
     check_schema_keys(group, values, schema)
-    # A null session value means "the default": only a given value has a range to be in.
-    given = {name: allowed for name, allowed in schema.ranges.items() if values[name] is not None}
     try:
-        check_ranges(group, values, given)
+        check_given_ranges(group, values, schema.ranges)
     except ValueError as error:
         raise ConfigError(str(error)) from None
 

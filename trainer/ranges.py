@@ -20,3 +20,9 @@ def check_ranges(group: str, values: Mapping, ranges: Mapping[str, Interval]) ->
             check(name, values[name], allowed)
         except ValueError as error:
             raise ValueError(f"{group}.{error}") from None
+
+
+def check_given_ranges(group: str, values: Mapping, ranges: Mapping[str, Interval]) -> None:
+    """`check_ranges` for settings where null means "the default": only a value given has a
+    range to be in."""
+    check_ranges(group, values, {k: r for k, r in ranges.items() if values.get(k) is not None})

@@ -91,6 +91,16 @@ class BoundaryConf:
     probes: int | None = None
     max_rounds: int | None = None
 
+    # rtol: probes carry 6 significant digits, so a finer width could not be resolved.
+    ranges: ClassVar[dict[str, Interval]] = {
+        "low": POSITIVE,
+        "high": POSITIVE,
+        "rtol": Interval(1e-4, 1.0, low_closed=True, high_closed=True),
+        "max_decades": AT_LEAST_ZERO,
+        "probes": AT_LEAST_ONE,
+        "max_rounds": AT_LEAST_ONE,
+    }
+
 
 @dataclass
 class SweepConf:

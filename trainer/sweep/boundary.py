@@ -10,7 +10,9 @@ import math
 from dataclasses import dataclass, field
 
 from trainer.config import ConfigError
+from trainer.ranges import check_ranges
 from trainer.result import CONVERGED, DIVERGED
+from trainer.schema import BoundaryConf
 
 SIGNIFICANT_DIGITS = 6
 # Found: a bracket [low, high], low trains and high diverges, (high - low) / low <= rtol.
@@ -42,23 +44,23 @@ class Settings:
 
     @classmethod
     def from_config(cls, boundary: dict) -> "Settings":
-        """Check every value, each failure one line naming the key and what is allowed."""
-        rules = {
-            "low": (lambda v: v > 0, "a number > 0"),
-            "high": (lambda v: v > boundary.get("low", 0), "a number > sweep.boundary.low"),
-            # Probes carry 6 significant digits: a finer width could not be resolved.
-            "rtol": (lambda v: 1e-4 <= v <= 1, "a number in [1e-4, 1]"),
-            "max_decades": (lambda v: v >= 0, "an integer >= 0"),
-            "probes": (lambda v: v is None or v >= 1, "null or an integer >= 1"),
-            "max_rounds": (lambda v: v is None or v >= 1, "null or an integer >= 1"),
+        """Check every value, each failure one line naming the key and what is allowed: the
+        ranges BoundaryConf declares (trainer/schema.py), then high above low."""
+        given = {
+            key: allowed
+            for key, allowed in BoundaryConf.ranges.items()
+            if boundary[key] is not None
         }
-        for key, (ok, allowed) in rules.items():
-            value = boundary.get(key)
-            if not ok(value):
-                raise ConfigError(
-                    f"sweep.boundary.{key}={value} is not allowed: it must be {allowed}"
-                )
-        return cls(**{key: boundary[key] for key in rules})
+        try:
+            check_ranges("sweep.boundary", boundary, given)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+        if not boundary["high"] > boundary["low"]:
+            raise ConfigError(
+                f"sweep.boundary.high={boundary['high']} is not allowed: it must be > "
+                f"sweep.boundary.low={boundary['low']}"
+            )
+        return cls(**{key: boundary[key] for key in BoundaryConf.ranges})
 
 
 @dataclass(frozen=True)
