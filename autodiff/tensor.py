@@ -8,12 +8,7 @@ from operator import attrgetter
 
 import numpy as np
 
-from autodiff.backprop import (
-    accumulate,
-    general_matmul_backward,
-    own_leaf_grads,
-    unbroadcast,
-)
+from autodiff.backprop import accumulate, general_matmul_backward, own_leaf_grads, unbroadcast
 
 _ndarray = np.ndarray
 _float64 = np.dtype(np.float64)
@@ -29,9 +24,7 @@ _grad_enabled = True
 @contextmanager
 def no_grad():
     """Within the block, ops build no graph: results have requires_grad=False and no parents.
-
-    The switch is process-wide (not per thread), which suits one training loop per process.
-    """
+    The switch is process-wide (not per thread), which suits one training loop per process."""
     global _grad_enabled
     previous = _grad_enabled
     _grad_enabled = False

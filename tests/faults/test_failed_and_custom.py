@@ -1,7 +1,6 @@
 """A user's own optimizer in a sweep through `_target_`, and a trial that raises: FAILED, kept."""
 
-from mlflow import MlflowClient
-from support import children, parents, run_script, sqlite_uri
+from support import children, sweep_into
 
 from trainer import contract
 from trainer.result import CONVERGED, FAILED
@@ -9,20 +8,13 @@ from trainer.result import CONVERGED, FAILED
 
 def sweep_with(tmp_path, optimizer: str, *overrides: str):
     """A quadratic sweep with one of tests/helpers/custom_optimizers.py; its output and parent."""
-    done = run_script(
-        "sweep.py",
+    return sweep_into(
+        tmp_path,
         "task=quadratic",
         "optimizer=sgd",
         f"optimizer._target_=custom_optimizers.{optimizer}",
         *overrides,
-        "ray.num_cpus=2",
-        f"tracking.uri={sqlite_uri(tmp_path)}",
-        cwd=tmp_path,
-        check=True,
     )
-    client = MlflowClient(sqlite_uri(tmp_path))
-    [parent] = parents(client)
-    return done, client, parent
 
 
 def test_custom_optimizer_runs_in_a_sweep_and_a_raising_trial_is_recorded_failed(tmp_path):

@@ -59,6 +59,23 @@ def sqlite_uri(folder) -> str:
     return f"sqlite:///{folder}/mlflow.db"
 
 
+def sweep_into(folder, *args: str, timeout: float = 240):
+    """`python scripts/sweep.py args...` on 2 CPUs into a sqlite store in `folder`, which must
+    succeed: its output, a client of that store, and the sweep's one parent run."""
+    done = run_script(
+        "sweep.py",
+        *args,
+        "ray.num_cpus=2",
+        f"tracking.uri={sqlite_uri(folder)}",
+        cwd=folder,
+        timeout=timeout,
+        check=True,
+    )
+    client = MlflowClient(sqlite_uri(folder))
+    [parent] = parents(client)
+    return done, client, parent
+
+
 def parents(client: MlflowClient, experiment: str = "gradsweep") -> list:
     found = client.get_experiment_by_name(experiment)
     return client.search_runs(

@@ -2,7 +2,7 @@
 
 import pytest
 from mlflow import MlflowClient
-from support import children, parents, run_script, sqlite_uri
+from support import children, parents, run_script, sqlite_uri, sweep_into
 
 
 def test_low_that_diverges_and_high_that_trains_are_results(tmp_path):
@@ -31,8 +31,8 @@ def test_low_that_diverges_and_high_that_trains_are_results(tmp_path):
 
 def test_an_adaptive_optimizer_on_the_digits_mlp_is_measured(tmp_path):
     # Adam trains at lr=1 and diverges at lr=30 within 30 steps; one point, so 2 probes a round.
-    done = run_script(
-        "sweep.py",
+    done, client, parent = sweep_into(
+        tmp_path,
         "sweep=digits_mlp",
         "sweep.search=boundary",
         "optimizer=adam",
@@ -40,13 +40,7 @@ def test_an_adaptive_optimizer_on_the_digits_mlp_is_measured(tmp_path):
         "sweep.boundary.high=30",
         "sweep.boundary.rtol=0.2",
         "trainer.steps=30",
-        "ray.num_cpus=2",
-        f"tracking.uri={sqlite_uri(tmp_path)}",
-        cwd=tmp_path,
-        check=True,
     )
-    client = MlflowClient(sqlite_uri(tmp_path))
-    [parent] = parents(client)
     metrics = client.get_run(parent.info.run_id).data.metrics
     assert 1 < metrics["lr_star/adam"] < 30
     assert "lr_star_over_theory/adam" not in metrics

@@ -10,14 +10,9 @@ from omegaconf import OmegaConf
 import optimizers
 from trainer import contract
 from trainer.build import build_optimizer, build_task
-from trainer.config import (
-    ConfigError,
-    TrialChecker,
-    compose_config,
-    hydra_context,
-    to_plain,
-    trial_config,
-)
+from trainer.config import ConfigError, TrialChecker, compose_config, hydra_context
+from trainer.config import to_plain as plain_of
+from trainer.config import trial_config as trial_of
 from trainer.loop import train
 from trainer.schema import OptimizerConf, TaskConf
 from trainer.tasks.digits_mlp import DigitsMLP
@@ -78,7 +73,7 @@ def test_optimizer_option_composes_instantiates_its_class_and_trains(option):
     hyperparameters = contract.hyperparameters(node)
     assert all(type(value) is float for value in hyperparameters.values()), hyperparameters
 
-    config = trial_config(to_plain(cfg))
+    config = trial_of(plain_of(cfg))
     optimizer = build_optimizer(config["optimizer"], [])
     assert type(optimizer) is OPTIMIZERS[option]
     # The yaml sets exactly the hyperparameters the class declares, and they reach it unchanged.
@@ -101,7 +96,7 @@ def test_task_option_composes_and_instantiates_its_class(option):
     assert issubclass(OmegaConf.get_type(cfg.task), TaskConf)
     assert cfg.task.name == option
 
-    task_cfg = to_plain(cfg)["task"]
+    task_cfg = plain_of(cfg)["task"]
     task = build_task(task_cfg, seed=0)
     assert type(task) is TASKS[option]
     assert task.name == option
