@@ -46,8 +46,9 @@ def main(args: list[str]) -> int:
     keep_local_ray_on_loopback(session["ray"]["address"])
     started = time.perf_counter()
     # The store opens in a child process from here on, while this one imports Ray and starts it.
+    tracking = session["tracking"]
     opening = open_in_background(
-        uri, session["tracking"]["experiment"], grid, session["sweep"]["name"]
+        uri, tracking["experiment"], grid, session["sweep"]["name"], tracking["retry_seconds"]
     )
     from trainer.sweep.driver import run_sweep  # Ray is imported only now, once set up
 

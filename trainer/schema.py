@@ -110,6 +110,7 @@ class TrackingConf:
     enabled: bool = True
     uri: str | None = None
     experiment: str = "gradsweep"
+    retry_seconds: float = 60.0
 
 
 @dataclass
