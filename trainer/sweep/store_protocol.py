@@ -1,5 +1,6 @@
 """The `Store` the sweep driver writes to, and the one fallback for a store that cannot take it."""
 
+import sys
 import time
 from collections.abc import Collection
 from typing import Protocol
@@ -82,6 +83,11 @@ class SpoolFallback:
         return False
 
     def _went_down(self, error: StoreDown) -> None:
+        if self.down is None:
+            print(
+                f"warning: {error}; results go to {self.spool.path} until it answers",
+                file=sys.stderr,
+            )
         self.down = error
         self._next_probe = time.monotonic() + PROBE_SECONDS
 
@@ -114,6 +120,8 @@ class SpoolFallback:
                 return len(pending) - done
             self.logged.add(result.trial_id)
             self.down, patient = None, True
+        if pending:
+            print(f"the store answers: {len(pending)} spooled results logged", file=sys.stderr)
         self.down = None
         self.spool.clear()
         return 0
