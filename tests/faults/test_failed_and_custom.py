@@ -1,5 +1,7 @@
 """A user's own optimizer in a sweep through `_target_`, and a trial that raises: FAILED, kept."""
 
+import os
+
 from mlflow import MlflowClient
 from support import REPO, children, parents, run_script, sqlite_uri
 
@@ -20,7 +22,7 @@ def sweep_with(tmp_path, optimizer: str, *overrides: str):
         "ray.num_cpus=2",
         f"tracking.uri={sqlite_uri(tmp_path)}",
         cwd=tmp_path,
-        env={"PYTHONPATH": TESTS},
+        env={"PYTHONPATH": os.pathsep.join([TESTS, str(REPO)])},
         check=True,
     )
     client = MlflowClient(sqlite_uri(tmp_path))

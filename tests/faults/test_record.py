@@ -8,6 +8,7 @@ import time
 
 from mlflow import MlflowClient
 from support import (
+    REPO,
     SweepProcess,
     assert_exactly_once,
     children,
@@ -111,7 +112,7 @@ def test_changed_code_retrains_every_trial_and_supersedes_the_old_runs(tmp_path)
         "ray.num_cpus=2",
         f"tracking.uri={sqlite_uri(tmp_path)}",
     ]
-    env = {"PYTHONPATH": str(tmp_path)}
+    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)])}
     run_script("sweep.py", *args, cwd=tmp_path, env=env, check=True)
     client = MlflowClient(sqlite_uri(tmp_path))
     [parent] = parents(client)

@@ -1,6 +1,7 @@
 """Sweeps against a real `mlflow server` on loopback: normal use, and the server going away."""
 
 import signal
+import time
 
 import pytest
 from mlflow import MlflowClient
@@ -91,3 +92,56 @@ def test_unreachable_server_is_refused_before_anything_starts(tmp_path):
     [line] = done.stderr.strip().splitlines()
     assert line.startswith(f"error: tracking.uri={uri} is unreachable")
     assert list(tmp_path.iterdir()) == []
+
+
+# About two seconds a trial: long enough for a second driver, or an outage, mid-sweep.
+LONG_GRID = [
+    "task=digits_mlp",
+    "optimizer=sgd",
+    "optimizer.lr=" + ",".join(f"0.0{i}" for i in range(1, 10)) + ",0.1,0.11,0.12",
+    "trainer.steps=2000",
+    "trainer.eval_every=1000",
+    "sweep.trials_per_task=1",
+    "ray.num_cpus=2",
+]
+
+
+def test_a_second_driver_on_the_same_server_is_refused_and_the_first_finishes(tmp_path, server):
+    args = [*LONG_GRID[:2], "optimizer.lr=0.01,0.02,0.03,0.05,0.07,0.1,0.15,0.2", *LONG_GRID[3:]]
+    args += [f"tracking.uri={server.uri}", "tracking.experiment=two_drivers"]
+    first = SweepProcess(args, cwd=tmp_path)
+    first.wait_for(trials=1)
+    second = run_script("sweep.py", *args, cwd=tmp_path)
+    assert second.returncode == 2, second.stdout + second.stderr
+    [line] = second.stderr.strip().splitlines()
+    assert "another driver" in line and f":{first.process.pid}:" in line
+    assert first.process.poll() is None
+    assert first.wait() == 0, first.output()
+    client = MlflowClient(server.uri)
+    [parent] = parents(client, "two_drivers")
+    assert_exactly_once(client, parent.info.run_id, grid_size=8, experiment="two_drivers")
+
+
+def test_an_outage_longer_than_the_retry_window_is_drained_in_the_same_run(tmp_path, server):
+    args = [*LONG_GRID, f"tracking.uri={server.uri}", "tracking.experiment=outage"]
+    sweep = SweepProcess([*args, "tracking.retry_seconds=2"], cwd=tmp_path)
+    sweep.wait_for(trials=2)
+    server.stop()
+    deadline = time.monotonic() + 120
+    while "results go to" not in sweep.output():
+        assert sweep.process.poll() is None and time.monotonic() < deadline, sweep.output()
+        time.sleep(0.2)
+    # The driver waits (its trials go on in Ray) while the server restarts: it is back before
+    # the sweep ends, however long the restart takes on a busy machine.
+    sweep.process.send_signal(signal.SIGSTOP)
+    server.start()
+    sweep.process.send_signal(signal.SIGCONT)
+    code = sweep.wait()
+    output = sweep.output()
+    assert code == 0, output
+    assert "refused the connection" in output and "spooled results logged" in output
+    assert not list(tmp_path.glob(".gradsweep-spool/*.jsonl"))
+    client = MlflowClient(server.uri)
+    [parent] = parents(client, "outage")
+    assert_exactly_once(client, parent.info.run_id, grid_size=12, experiment="outage")
+    assert client.get_run(parent.info.run_id).info.status == "FINISHED"

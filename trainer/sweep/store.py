@@ -20,12 +20,14 @@ from trainer.sweep.store_protocol import SpoolFallback, StoreDown
 from trainer.sweep.summary import Row, counts, results_csv, table
 from trainer.tracking import log_files, log_result, open_store, result_tags
 
-# One try of MLflow's own per request, then ours (trainer/sweep/retry.py), which know when to
-# stop: `tracking.retry_seconds`.
-HTTP_DEFAULTS = {
+# A few quick retries of MLflow's own per request, then ours (trainer/sweep/retry.py), which
+# stop after `tracking.retry_seconds`. No "View run at <url>" line per run: the sweep prints
+# its own lines, credentials masked.
+MLFLOW_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
 }
 # These log a busy store's every retry with a traceback; the sweep says it in one line instead.
 QUIET_LOGGERS = ("mlflow.store.db.utils", "urllib3.connectionpool", "mlflow.utils.rest_utils")
@@ -50,7 +52,7 @@ class SweepStore(SpoolFallback):
         driver_pid: int | None = None,
     ):
         super().__init__(uri, grid.sweep_id)
-        for name, value in HTTP_DEFAULTS.items():
+        for name, value in MLFLOW_DEFAULTS.items():
             os.environ.setdefault(name, value)
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
