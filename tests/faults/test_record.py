@@ -196,3 +196,23 @@ def test_a_result_mlflow_refuses_becomes_a_failed_child_and_the_sweep_goes_on(tm
     assert "MLflow refused" in runs["refused"].data.tags[contract.FAILURE_REASON]
     assert runs["fine"].info.status == "FINISHED"
     assert not store.spool.path.exists()
+
+
+def test_sigterm_and_a_second_ctrl_c_end_the_parent_killed_with_nothing_running(tmp_path):
+    args = [*GRID, f"tracking.uri={sqlite_uri(tmp_path)}"]
+    client = MlflowClient(sqlite_uri(tmp_path))
+    for stop, how in ((signal.SIGTERM,), "SIGTERM"), ((signal.SIGINT, signal.SIGINT), "Ctrl-C"):
+        sweep = SweepProcess(args, cwd=tmp_path)
+        sweep.wait_for(trials=sweep.trials_done() + 1)
+        for number in stop:
+            sweep.process.send_signal(number)
+            time.sleep(0.05)
+        assert sweep.wait() == 130, sweep.output()
+        assert "Traceback" not in sweep.output()
+        [parent] = parents(client)
+        parent = client.get_run(parent.info.run_id)
+        assert parent.info.status == "KILLED", sweep.output()
+        assert how in parent.data.tags[contract.FAILURE_REASON]
+        assert contract.LEASE_OWNER not in parent.data.tags
+        runs = children(client, parent.info.run_id)
+        assert runs and all(run.info.status == "FINISHED" for run in runs)

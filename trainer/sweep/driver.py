@@ -54,13 +54,15 @@ def run_sweep(
     with the reason, and nothing RUNNING."""
     ray_cfg, sweep_cfg, tracking = session["ray"], session["sweep"], session["tracking"]
     store, leased = None, None
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    previous = signal.getsignal(signal.SIGTERM)
     try:
         # Nothing is deleted and Ray does not start before this driver holds the lease.
         leased = opening.leased() if opening is not None else None
         if leased is None:
             store = open_in_process(uri, tracking, grid, sweep_cfg["name"])
         cpus = connect(ray_cfg["address"], ray_cfg["num_cpus"])
+        # After Ray's start, which installs a handler of its own that ends the process at once.
+        signal.signal(signal.SIGTERM, _terminate)
         if store is None:
             store = leased.ready() or open_in_process(uri, tracking, grid, sweep_cfg["name"])
         return sweep(grid, sweep_cfg, uri, cpus, store, started)
