@@ -145,3 +145,26 @@ def test_an_outage_longer_than_the_retry_window_is_drained_in_the_same_run(tmp_p
     [parent] = parents(client, "outage")
     assert_exactly_once(client, parent.info.run_id, grid_size=12, experiment="outage")
     assert client.get_run(parent.info.run_id).info.status == "FINISHED"
+
+
+def test_credentials_in_the_uri_are_masked_in_output_tags_and_params(tmp_path, server):
+    secret_uri = server.uri.replace("http://", "http://someone:secretpw@")
+    args = [
+        "task=quadratic",
+        "optimizer=sgd",
+        "optimizer.lr=0.01,0.02",
+        "trainer.steps=20",
+        "ray.num_cpus=2",
+        f"tracking.uri={secret_uri}",
+        "tracking.experiment=secret",
+    ]
+    done = run_script("sweep.py", *args, cwd=tmp_path, check=True)
+    assert "secretpw" not in done.stdout + done.stderr
+    assert "someone:***@" in done.stdout
+    client = MlflowClient(server.uri)
+    [parent] = parents(client, "secret")
+    runs = [client.get_run(parent.info.run_id), *children(client, parent.info.run_id, "secret")]
+    for run in runs:
+        recorded = {**run.data.tags, **run.data.params}
+        assert not [key for key, value in recorded.items() if "secretpw" in value]
+    assert "someone:***@" in runs[0].data.tags[contract.NOTE]
