@@ -51,7 +51,7 @@ class SweepStore(SpoolFallback):
         retry_seconds: float = 60.0,
         driver_pid: int | None = None,
     ):
-        super().__init__(uri, grid.sweep_id)
+        super().__init__(uri, grid)
         for name, value in MLFLOW_DEFAULTS.items():
             os.environ.setdefault(name, value)
         for name in QUIET_LOGGERS:

@@ -43,7 +43,7 @@ class StoreProcess(SpoolFallback):
     def __init__(
         self, uri: str, experiment: str, grid: Grid, sweep_name: str, retry_seconds: float = 60.0
     ):
-        super().__init__(uri, grid.sweep_id)
+        super().__init__(uri, grid)
         self.uri = uri
         self.lost: StoreLost | None = None
         self.superseded = 0

@@ -5,7 +5,9 @@ import time
 from collections.abc import Collection
 from typing import Protocol
 
+from trainer.provenance import code_fingerprint
 from trainer.result import Result
+from trainer.sweep.grid import Grid
 from trainer.sweep.spool import Spool
 from trainer.sweep.summary import Row
 
@@ -22,7 +24,8 @@ class Store(Protocol):
     `StoreProcess` forwarding to one in a child process."""
 
     spool: Spool
-    finished: Collection[str]  # the trial ids an earlier invocation logged
+    finished: Collection[str]  # the trial ids an earlier invocation logged with this code
+    superseded: int  # how many trials an earlier invocation logged with other code
 
     def log(self, result: Result, name: str) -> bool:
         """Log one trial as a child run; False if it went to the spool instead."""
@@ -61,8 +64,10 @@ class SpoolFallback:
     the store once, and as soon as it answers the spool is drained back into it.
     """
 
-    def __init__(self, uri: str, sweep_id: str):
-        self.spool = Spool.for_sweep(uri, sweep_id)
+    def __init__(self, uri: str, grid: Grid):
+        # Results spooled by other code than the current one are not replayed: trained again.
+        code = code_fingerprint(trial.config for trial in grid.trials)
+        self.spool = Spool.for_sweep(uri, grid.sweep_id, code)
         self.down: StoreDown | None = None
         self.finished: Collection[str] = ()
         self.names: dict[str, str] = {}
