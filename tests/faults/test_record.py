@@ -6,6 +6,7 @@ import sqlite3
 import threading
 import time
 
+import pytest
 from mlflow import MlflowClient
 from support import (
     REPO,
@@ -56,18 +57,32 @@ def test_a_second_driver_is_refused_and_the_first_finishes_exactly_once(tmp_path
     parent = client.get_run(parent.info.run_id)
     assert parent.info.status == "FINISHED" and contract.LEASE_OWNER not in parent.data.tags
 
-    # A lease another machine holds: refused while its heartbeat is fresh, taken once stale.
+    # A lease another machine holds, its heartbeat fresh: refused before anything starts.
     now = time.time()
     client.set_tag(parent.info.run_id, contract.LEASE_OWNER, "elsewhere:4242:cafe")
     client.set_tag(parent.info.run_id, contract.LEASE_SINCE, str(now - 100))
     client.set_tag(parent.info.run_id, contract.LEASE_HEARTBEAT, str(now))
     refused = run_script("sweep.py", *args, cwd=tmp_path)
     assert refused.returncode == 2 and "(elsewhere:4242:cafe)" in refused.stderr
-    client.set_tag(parent.info.run_id, contract.LEASE_HEARTBEAT, str(now - 31))
-    taken = run_script("sweep.py", *args, cwd=tmp_path)
-    assert taken.returncode == 0, taken.stdout + taken.stderr
-    assert "8 already done, 0 to run" in taken.stdout
-    assert_exactly_once(client, parent.info.run_id, grid_size=8)
+
+
+def test_a_lease_is_taken_over_once_its_heartbeat_is_older_than_the_stale_bound(tmp_path):
+    from trainer.sweep.lease import STALE_SECONDS, Lease, LeaseHeld
+
+    client = MlflowClient(sqlite_uri(tmp_path))
+    run_id = client.create_run(client.create_experiment("leases")).info.run_id
+    now = time.time()
+    holder = {contract.LEASE_OWNER: "elsewhere:4242:cafe", contract.LEASE_SINCE: str(now - 100)}
+    for key, value in {**holder, contract.LEASE_HEARTBEAT: str(now - 5)}.items():
+        client.set_tag(run_id, key, value)
+    lease = Lease(client, run_id, os.getpid())
+    with pytest.raises(LeaseHeld, match="elsewhere:4242:cafe"):
+        lease.acquire()
+    client.set_tag(run_id, contract.LEASE_HEARTBEAT, str(now - STALE_SECONDS - 1))
+    lease.acquire()
+    assert client.get_run(run_id).data.tags[contract.LEASE_OWNER] == lease.owner
+    lease.release()
+    assert contract.LEASE_OWNER not in client.get_run(run_id).data.tags
 
 
 def test_after_kill_9_of_driver_and_store_a_rerun_takes_over_and_completes_once(tmp_path):
