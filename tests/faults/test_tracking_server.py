@@ -59,6 +59,7 @@ def test_interrupt_then_rerun_completes_exactly_once(tmp_path, server):
 
 def test_server_lost_mid_sweep_spools_results_and_the_rerun_logs_them(tmp_path, server):
     args = [*GRID, f"tracking.uri={server.uri}", "tracking.experiment=lost"]
+    args.append("tracking.retry_seconds=2")  # spool soon: the server stays away
     sweep = SweepProcess(args, cwd=tmp_path)
     sweep.wait_for(trials=2)
     server.stop()

@@ -40,8 +40,12 @@ class Interrupt:
 class Terminated(KeyboardInterrupt):
     """SIGTERM: the sweep stops as after a second Ctrl-C, its parent marked KILLED."""
 
+    # Set when SIGTERM arrives: Ray may hand the exception on as a plain KeyboardInterrupt.
+    received = False
+
 
 def _terminate(*_):
+    Terminated.received = True
     raise Terminated
 
 
@@ -55,6 +59,7 @@ def run_sweep(
     ray_cfg, sweep_cfg, tracking = session["ray"], session["sweep"], session["tracking"]
     store, leased = None, None
     previous = signal.getsignal(signal.SIGTERM)
+    Terminated.received = False
     try:
         # Nothing is deleted and Ray does not start before this driver holds the lease.
         leased = opening.leased() if opening is not None else None
@@ -69,8 +74,8 @@ def run_sweep(
     except ConfigError as error:
         _abort(store or leased, "FAILED", str(error))
         raise
-    except KeyboardInterrupt as interrupt:
-        how = "SIGTERM" if isinstance(interrupt, Terminated) else "Ctrl-C"
+    except KeyboardInterrupt:
+        how = "SIGTERM" if Terminated.received else "Ctrl-C"
         _abort(store or leased, "KILLED", f"stopped by {how}")
         raise
     except Exception as error:

@@ -187,8 +187,8 @@ class SweepStore(SpoolFallback):
             self.client.set_tag(self.parent_id, contract.FAILURE_REASON, reason)
             self.client.set_terminated(self.parent_id, status)
 
+        self.ended = True  # tried once: a store that is away is not tried again at close
         self._patiently(end, ABORT_RETRY_SECONDS)
-        self.ended = True
 
     def _delete_running_children(self) -> None:
         for run in self._children(" and attributes.status = 'RUNNING'"):

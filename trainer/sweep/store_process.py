@@ -156,23 +156,25 @@ def _open(conn, opening: tuple):
         conn.send(("held", str(error)))
         return None
     except Exception as error:
-        text = str(error).strip()
-        conn.send(
-            (
-                "error",
-                "MLflow cannot open it (" + (text.splitlines()[0] if text else repr(error)) + ")",
-            )
-        )
+        conn.send(("error", f"MLflow cannot open it ({_first_line(error)})"))
         return None
-    conn.send(("ok", "leased"))
     try:
-        conn.send(("ok", store.resume()))
-    except Exception as error:
-        text = str(error).strip()
-        conn.send(("error", text.splitlines()[0] if text else repr(error)))
-        store.lease.release()
+        conn.send(("ok", "leased"))
+        try:
+            conn.send(("ok", store.resume()))
+        except Exception as error:
+            conn.send(("error", _first_line(error)))
+            store.close()
+            return None
+    except OSError:  # the driver went away while the store opened: the sweep ends here
+        store.close()
         return None
     return store
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else repr(error)
 
 
 def _answer_calls(conn, store) -> None:
