@@ -125,13 +125,17 @@ def test_a_second_driver_on_the_same_server_is_refused_and_the_first_finishes(tm
 
 def test_an_outage_longer_than_the_retry_window_is_drained_in_the_same_run(tmp_path, server):
     args = [*LONG_GRID, f"tracking.uri={server.uri}", "tracking.experiment=outage"]
-    sweep = SweepProcess([*args, "tracking.retry_seconds=2"], cwd=tmp_path)
+    # Longer trials, and no retries of MLflow's own: trials are still running when the sweep
+    # notices the outage, after its 2 s retry window.
+    args += ["trainer.steps=4000", "tracking.retry_seconds=2"]
+    no_http_retries = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
+    sweep = SweepProcess(args, cwd=tmp_path, env=no_http_retries)
     sweep.wait_for(trials=2)
     server.stop()
     deadline = time.monotonic() + 120
     while "results go to" not in sweep.output():
         assert sweep.process.poll() is None and time.monotonic() < deadline, sweep.output()
-        time.sleep(0.2)
+        time.sleep(0.05)
     # The driver waits (its trials go on in Ray) while the server restarts: it is back before
     # the sweep ends, however long the restart takes on a busy machine.
     sweep.process.send_signal(signal.SIGSTOP)
