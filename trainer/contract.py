@@ -71,3 +71,18 @@ NOT_HYPERPARAMETERS = ("_target_", "_partial_", "name")
 def hyperparameters(optimizer: dict) -> dict:
     """The optimizer config's hyperparameters: every key but those of NOT_HYPERPARAMETERS."""
     return {key: value for key, value in optimizer.items() if key not in NOT_HYPERPARAMETERS}
+
+
+# Which code produced a run (trainer/provenance.py): on every child and on the parent.
+CODE_FINGERPRINT = "code.fingerprint"
+# A child trained by code that has since changed: kept, never counted in the sweep's summary.
+SUPERSEDED = "superseded"  # "true"
+SUPERSEDED_BY = "superseded_by"  # the code fingerprint of the rerun that replaced it
+# Why a run ended FAILED or KILLED: a parent cut short, or a child MLflow refused.
+FAILURE_REASON = "failure.reason"
+# MLflow's own: the parent's description, the command line that reproduces the sweep.
+NOTE = "mlflow.note.content"
+# The parent's lease (trainer/sweep/lease.py): one driver per sweep.
+LEASE_OWNER = "lease.owner"  # host:pid:uuid of the driver holding the sweep
+LEASE_SINCE = "lease.since"  # seconds since the epoch when it took the lease
+LEASE_HEARTBEAT = "lease.heartbeat"  # seconds since the epoch, refreshed while it lives

@@ -10,6 +10,7 @@ import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from trainer import contract
 from trainer.targets import TargetError, locate
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -125,4 +126,4 @@ def version_tags() -> dict[str, str]:
 def provenance_tags(configs: Iterable[Mapping]) -> dict[str, str]:
     """The tags that say which code produced a run: fingerprint, git commit and state,
     versions."""
-    return {"code.fingerprint": code_fingerprint(configs), **git_tags(), **version_tags()}
+    return {contract.CODE_FINGERPRINT: code_fingerprint(configs), **git_tags(), **version_tags()}

@@ -67,8 +67,9 @@ class TrackingConf:
     enabled: bool = MISSING
     uri: str | None = MISSING
     experiment: str = MISSING
+    retry_seconds: float = MISSING  # how long a transient store error is retried before spooling
 
-    ranges: ClassVar[dict[str, Interval]] = {}
+    ranges: ClassVar[dict[str, Interval]] = {"retry_seconds": AT_LEAST_ZERO}
 
 
 @dataclass

@@ -3,6 +3,7 @@
 import json
 import re
 import signal
+import time
 import urllib.request
 
 import pytest
@@ -61,6 +62,7 @@ def test_interrupt_then_rerun_completes_exactly_once(tmp_path, server):
 
 def test_server_lost_mid_sweep_spools_results_and_the_rerun_logs_them(tmp_path, server):
     args = [*GRID, f"tracking.uri={server.uri}", "tracking.experiment=lost"]
+    args.append("tracking.retry_seconds=2")  # spool soon: the server stays away
     sweep = SweepProcess(args, cwd=tmp_path)
     sweep.wait_for(trials=2)
     server.stop()
@@ -130,3 +132,83 @@ def test_the_printed_link_opens_the_parent_run_on_the_server(tmp_path, server):
     tags = {tag["key"]: tag["value"] for tag in run["data"]["tags"]}
     assert run["info"]["experiment_id"] == experiment_id and contract.SWEEP_ID in tags
     assert len(children(MlflowClient(server.uri), run_id, "link")) == 2
+
+
+# About two seconds a trial: long enough for a second driver, or an outage, mid-sweep.
+LONG_GRID = [
+    "task=digits_mlp",
+    "optimizer=sgd",
+    "optimizer.lr=" + ",".join(f"0.0{i}" for i in range(1, 10)) + ",0.1,0.11,0.12",
+    "trainer.steps=2000",
+    "trainer.eval_every=1000",
+    "sweep.trials_per_task=1",
+    "ray.num_cpus=2",
+]
+
+
+def test_a_second_driver_on_the_same_server_is_refused_and_the_first_finishes(tmp_path, server):
+    args = [*LONG_GRID[:2], "optimizer.lr=0.01,0.02,0.03,0.05,0.07,0.1,0.15,0.2", *LONG_GRID[3:]]
+    args += [f"tracking.uri={server.uri}", "tracking.experiment=two_drivers"]
+    first = SweepProcess(args, cwd=tmp_path)
+    first.wait_for(trials=1)
+    second = run_script("sweep.py", *args, cwd=tmp_path)
+    assert second.returncode == 2, second.stdout + second.stderr
+    [line] = second.stderr.strip().splitlines()
+    assert "another driver" in line and f":{first.process.pid}:" in line
+    assert first.process.poll() is None
+    assert first.wait() == 0, first.output()
+    client = MlflowClient(server.uri)
+    [parent] = parents(client, "two_drivers")
+    assert_exactly_once(client, parent.info.run_id, grid_size=8, experiment="two_drivers")
+
+
+def test_an_outage_longer_than_the_retry_window_is_drained_in_the_same_run(tmp_path, server):
+    args = [*LONG_GRID, f"tracking.uri={server.uri}", "tracking.experiment=outage"]
+    # Longer trials, and no retries of MLflow's own: trials are still running when the sweep
+    # notices the outage, after its 2 s retry window.
+    args += ["trainer.steps=4000", "tracking.retry_seconds=2"]
+    no_http_retries = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
+    sweep = SweepProcess(args, cwd=tmp_path, env=no_http_retries)
+    sweep.wait_for(trials=2)
+    server.stop()
+    deadline = time.monotonic() + 120
+    while "results go to" not in sweep.output():
+        assert sweep.process.poll() is None and time.monotonic() < deadline, sweep.output()
+        time.sleep(0.05)
+    # The driver waits (its trials go on in Ray) while the server restarts: it is back before
+    # the sweep ends, however long the restart takes on a busy machine.
+    sweep.process.send_signal(signal.SIGSTOP)
+    server.start()
+    sweep.process.send_signal(signal.SIGCONT)
+    code = sweep.wait()
+    output = sweep.output()
+    assert code == 0, output
+    assert "refused the connection" in output and "spooled results logged" in output
+    assert not list(tmp_path.glob(".gradsweep-spool/*.jsonl"))
+    client = MlflowClient(server.uri)
+    [parent] = parents(client, "outage")
+    assert_exactly_once(client, parent.info.run_id, grid_size=12, experiment="outage")
+    assert client.get_run(parent.info.run_id).info.status == "FINISHED"
+
+
+def test_credentials_in_the_uri_are_masked_in_output_tags_and_params(tmp_path, server):
+    secret_uri = server.uri.replace("http://", "http://someone:secretpw@")
+    args = [
+        "task=quadratic",
+        "optimizer=sgd",
+        "optimizer.lr=0.01,0.02",
+        "trainer.steps=20",
+        "ray.num_cpus=2",
+        f"tracking.uri={secret_uri}",
+        "tracking.experiment=secret",
+    ]
+    done = run_script("sweep.py", *args, cwd=tmp_path, check=True)
+    assert "secretpw" not in done.stdout + done.stderr
+    assert "someone:***@" in done.stdout
+    client = MlflowClient(server.uri)
+    [parent] = parents(client, "secret")
+    runs = [client.get_run(parent.info.run_id), *children(client, parent.info.run_id, "secret")]
+    for run in runs:
+        recorded = {**run.data.tags, **run.data.params}
+        assert not [key for key, value in recorded.items() if "secretpw" in value]
+    assert "someone:***@" in runs[0].data.tags[contract.NOTE]

@@ -193,8 +193,8 @@ class SweepProcess:
 def assert_exactly_once(
     client: MlflowClient, parent_id: str, grid_size: int, experiment: str = "gradsweep"
 ) -> list:
-    """Every grid point has exactly one FINISHED child, and no step of its curve twice."""
-    runs = children(client, parent_id, experiment)
+    """Every grid point has exactly one FINISHED current child, and no step of its curve twice."""
+    runs = current_children(client, parent_id, experiment)
     trial_ids = [r.data.tags["trial_id"] for r in runs]
     assert len(runs) == grid_size and len(set(trial_ids)) == grid_size
     for run in runs:
@@ -202,3 +202,23 @@ def assert_exactly_once(
         steps = history_steps(client, run.info.run_id)
         assert len(steps) == len(set(steps)) > 0
     return runs
+
+
+def forked_children(pid: int) -> list[int]:
+    """The processes `pid` forked (same command line as it): a sweep's store process."""
+    command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == pid and (entry / "cmdline").read_bytes() == command:
+                found.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def current_children(client: MlflowClient, parent_id: str, experiment: str = "gradsweep") -> list:
+    """The children a rerun counts: those not superseded by a change of code."""
+    runs = children(client, parent_id, experiment)
+    return [run for run in runs if run.data.tags.get("superseded") != "true"]

@@ -174,3 +174,16 @@ def test_a_spool_made_from_its_path_alone_keeps_working(tmp_path):
     assert loaded_ids(Spool(tmp_path / "deep" / "s.jsonl")) == ["a"]
     spool.clear()
     assert spool.load() == [] and not spool.path.exists()
+
+
+def test_a_result_computed_by_other_code_is_not_replayed_and_goes_at_the_next_clear(
+    tmp_path, capsys
+):
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    Spool.for_sweep(uri, "s1", code="old").append(result("a"))
+    now = Spool.for_sweep(uri, "s1", code="new")
+    now.append(result("b"))
+    assert loaded_ids(now) == ["b"]
+    assert "computed by code that has since changed" in capsys.readouterr().err
+    now.clear()
+    assert not now.path.exists()

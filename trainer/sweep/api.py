@@ -12,6 +12,7 @@ import numpy
 from trainer.config import ConfigError, hydra_context
 from trainer.contract import FINAL_KEYS
 from trainer.preflight import check_session
+from trainer.redact import mask_uri
 from trainer.sweep.grid import Grid, compose_sweep
 from trainer.sweep.ray_setup import RAY_ADDRESS, keep_local_ray_on_loopback, ray_address
 from trainer.sweep.store_process import open_in_background
@@ -72,8 +73,9 @@ def sweep_session(session: dict, grid: Grid) -> SweepResult:
     keep_local_ray_on_loopback(session["ray"]["address"])
     started = time.perf_counter()
     # The store opens in a child process from here on, while this one imports Ray and starts it.
+    tracking = session["tracking"]
     opening = open_in_background(
-        uri, session["tracking"]["experiment"], grid, session["sweep"]["name"]
+        uri, tracking["experiment"], grid, session["sweep"]["name"], tracking["retry_seconds"]
     )
     from trainer.sweep.driver import execute  # Ray is imported only now, once set up
 
@@ -87,7 +89,8 @@ def sweep_session(session: dict, grid: Grid) -> SweepResult:
         if session["sweep"]["ui"] and not links.is_server(uri):
             links.serve_until_interrupted(uri, outcome.experiment_id, outcome.parent_run_id)
         else:
-            print(links.dashboard_lines(uri, outcome.experiment_id, outcome.parent_run_id))
+            lines = links.dashboard_lines(uri, outcome.experiment_id, outcome.parent_run_id)
+            print(mask_uri(lines))
     return result
 
 

@@ -103,8 +103,8 @@ def conclude(grid, search, store, uri, interrupted, spooled, counts, started) ->
     if not spooled:
         store.spool.clear()  # everything it held is in the store now
     if interrupted or search.capped:
-        store.mark_killed()
         why = "interrupted in" if interrupted else "stopped at sweep.boundary.max_rounds after"
+        store.abort("KILLED", f"{why} round {search.round}")
         print(
             f"{why} round {search.round}: {trained} probes trained, {reused} read back; "
             "run the same command again to continue the search."

@@ -1,19 +1,23 @@
 """The sweep driver: resume from MLflow, run the rest on Ray, log each trial exactly once."""
 
 import signal
+import sys
 import time
 from dataclasses import dataclass
 
 import ray
 from tqdm import tqdm
 
+from trainer import contract
+from trainer.config import ConfigError
 from trainer.naming import run_name
+from trainer.redact import mask_uri
 from trainer.result import DIVERGED, FAILED
 from trainer.sweep.grid import Grid, Trial
 from trainer.sweep.ranking import Ranking, choose_ranking
 from trainer.sweep.runner import RayTrials, connect
 from trainer.sweep.store_process import StoreProcess
-from trainer.sweep.store_protocol import Store
+from trainer.sweep.store_protocol import Store, StoreDown
 from trainer.sweep.summary import Row, table
 
 
@@ -36,8 +40,8 @@ class Interrupt:
 
 @dataclass
 class Outcome:
-    """How a sweep ended: its exit code (0 done, 1 results spooled, 130 interrupted), where
-    its parent run is, and a row per trial (all of them once the sweep is done)."""
+    """How a sweep ended: its exit code (0 done, 1 results spooled or the sweep failed, 130
+    interrupted), where its parent run is, and a row per trial (all of them once it is done)."""
 
     code: int
     rows: list[Row]
@@ -45,36 +49,93 @@ class Outcome:
     experiment_id: str | None = None
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: the sweep stops as after a second Ctrl-C, its parent marked KILLED."""
+
+    # Set when SIGTERM arrives: Ray may hand the exception on as a plain KeyboardInterrupt.
+    received = False
+
+
+def _terminate(*_):
+    Terminated.received = True
+    raise Terminated
+
+
 def execute(
     grid: Grid, session: dict, uri: str, opening: StoreProcess | None, started: float
 ) -> Outcome:
-    """Start Ray (or attach), run the sweep, stop Ray. `opening` is a StoreProcess started
-    before Ray (or None where processes cannot fork): the store opens while Ray starts.
-    `sweep.search` picks what runs the trials: `sweep` (the grid) or the boundary search."""
-    ray_cfg, sweep_cfg = session["ray"], session["sweep"]
-    store = None
+    """Take the sweep's lease, start Ray (or attach), run the sweep, stop Ray. `opening` is a
+    StoreProcess started before Ray (or None where processes cannot fork): the store sorts
+    earlier runs while Ray starts. `sweep.search` picks what runs the trials: `sweep` (the
+    grid) or the boundary search. After start, any failure ends the parent FAILED or KILLED
+    with the reason, and nothing RUNNING."""
+    ray_cfg, sweep_cfg, tracking = session["ray"], session["sweep"], session["tracking"]
+    store, leased = None, None
+    previous = signal.getsignal(signal.SIGTERM)
+    Terminated.received = False
     try:
+        # Nothing is deleted and Ray does not start before this driver holds the lease.
+        leased = opening.leased() if opening is not None else None
+        if leased is None:
+            store = open_in_process(uri, tracking, grid, sweep_cfg["name"])
         cpus = connect(ray_cfg["address"], ray_cfg["num_cpus"], ray_cfg["dashboard"])
-        store = opening.ready() if opening is not None else None
+        # After Ray's start, which installs a handler of its own that ends the process at once.
+        signal.signal(signal.SIGTERM, _terminate)
         if store is None:
-            store = open_in_process(uri, session["tracking"]["experiment"], grid, sweep_cfg["name"])
+            store = leased.ready() or open_in_process(uri, tracking, grid, sweep_cfg["name"])
         body = sweep
         if sweep_cfg["search"] == "boundary":
             from trainer.sweep.boundary_run import search_boundary  # it builds on this module
 
             body = search_boundary
         return body(grid, sweep_cfg, uri, cpus, store, started)
+    except ConfigError as error:
+        _abort(store or leased, "FAILED", str(error))
+        raise
+    except KeyboardInterrupt:
+        how = "SIGTERM" if Terminated.received else "Ctrl-C"
+        _abort(store or leased, "KILLED", f"stopped by {how}")
+        raise
+    except Exception as error:
+        lines = str(error).strip().splitlines()
+        reason = f"{type(error).__name__}: {lines[0] if lines else ''}"
+        _abort(store or leased, "FAILED", reason)
+        print(f"error: the sweep stopped: {mask_uri(reason)}", file=sys.stderr)
+        return Outcome(1, [])
     finally:
+        signal.signal(signal.SIGTERM, previous)
         for opened in (store, opening):
             if opened is not None:
                 opened.close()
         ray.shutdown()
 
 
-def open_in_process(uri: str, experiment: str, grid: Grid, sweep_name: str) -> Store:
+def _abort(store: Store | StoreProcess | None, status: str, reason: str) -> None:
+    """Best effort: the parent ends `status` with the reason (a store process still sorting
+    earlier runs is waited for first)."""
+    if store is None:
+        return
+    try:
+        if isinstance(store, StoreProcess) and not store.ready_seen and store.ready() is None:
+            return
+        store.abort(status, reason)
+    except (StoreDown, ConfigError, RuntimeError):
+        return
+
+
+def open_in_process(uri: str, tracking: dict, grid: Grid, sweep_name: str) -> Store:
+    """The store opened and resumed in this process; ConfigError if another driver has it."""
+    from trainer.sweep.lease import LeaseHeld
     from trainer.sweep.store import SweepStore  # MLflow's import: seconds, so only when needed
 
-    return SweepStore(uri, experiment, grid, sweep_name)
+    try:
+        store = SweepStore(
+            uri, tracking["experiment"], grid, sweep_name, tracking.get("retry_seconds", 60.0)
+        )
+    except LeaseHeld as held:
+        raise ConfigError(str(held)) from None
+    store.resume()
+    return store
 
 
 @dataclass
@@ -101,11 +162,16 @@ def sweep(
     """Submit what is left to Ray, log results as they come, and write the parent's summary."""
     work = plan(grid, store)
     runner = RayTrials(work.todo, cpus, sweep_cfg["trials_per_task"])
+    if store.superseded:
+        print(
+            f"code changed: {store.superseded} trials logged by other code are trained again "
+            f"as new runs; the old runs stay in MLflow tagged {contract.SUPERSEDED}=true"
+        )
     # Spooled results are logged while the workers start on the rest.
     progress = Progress(*store.replay_spool(work.names))
     print(
         f"sweep {sweep_cfg['name']}: {len(grid.trials)} trials, {work.done} already "
-        f"done, {len(work.todo)} to run on {cpus} CPUs; tracking {uri}"
+        f"done, {len(work.todo)} to run on {cpus} CPUs; tracking {mask_uri(uri)}"
     )
     run(runner, work, store, progress)
     ranking = choose_ranking(sweep_cfg, grid)
@@ -157,18 +223,21 @@ def report(
 ) -> Outcome:
     """The parent's summary and the closing lines (the caller adds the dashboard's link)."""
     rows = progress.rows
+    # The store may be back: one last patient try.
+    kept = store.drain() if store.status()[0] is not None else 0
     down, _, _ = store.status()
     if down is not None:
         print(
-            f"error: {progress.spooled} results could not be logged to {uri} "
-            f"({down.splitlines()[0]}); they are kept in {store.spool.path}. "
-            "Run the same command again when the tracking server is back to log them."
+            f"error: {kept} results could not be logged: {mask_uri(down)}; they are kept in "
+            f"{store.spool.path}. Run the same command again once the store answers to log them."
         )
+        _abort(store, "FAILED", f"{kept} results could not be logged: {down}")
         return Outcome(1, rows)
     if progress.interrupted:
-        store.mark_killed()
+        logged = len(rows) + len(store.finished)
+        _abort(store, "KILLED", f"interrupted by Ctrl-C with {logged} of {trials} trials logged")
         print(
-            f"interrupted: {len(rows) + len(store.finished)} of {trials} trials are "
+            f"interrupted: {logged} of {trials} trials are "
             "logged; run the same command again to finish the rest."
         )
         return Outcome(130, rows)

@@ -34,11 +34,13 @@ class SpoolRecordError(ValueError):
     """Why a line of a spool is not replayed: one line."""
 
 
-def to_json(result: Result, store: str = "", sweep_id: str = "") -> str:
-    """One spool line: the Result, and the (masked) store and sweep it was written for."""
+def to_json(result: Result, store: str = "", sweep_id: str = "", code: str = "") -> str:
+    """One spool line: the Result, the (masked) store and sweep it was written for, and the code
+    fingerprint of what computed it."""
     record = {
         "store": mask_uri(store),
         "sweep_id": sweep_id,
+        "code": code,
         "config": result.config,
         "outcome": result.outcome,
         "train_loss": result.train_loss.tolist(),
@@ -84,7 +86,7 @@ def read_record(line: bytes) -> dict:
 
 def to_result(record: dict) -> Result:
     """The Result a record read by `read_record` holds; SpoolRecordError if it holds none."""
-    fields = {k: v for k, v in record.items() if k not in ("store", "sweep_id")}
+    fields = {k: v for k, v in record.items() if k not in ("store", "sweep_id", "code")}
     try:
         fields["train_loss"] = np.array(fields["train_loss"], dtype=np.float64)
         if fields["trajectory"] is not None:
@@ -112,19 +114,20 @@ class Spool:
     working directory) never crosses over. `Spool(path)` alone stands for store "" and sweep "".
     """
 
-    def __init__(self, path: Path, uri: str = "", sweep_id: str = ""):
+    def __init__(self, path: Path, uri: str = "", sweep_id: str = "", code: str = ""):
         self.path = Path(path)
-        self.store, self.sweep_id = mask_uri(uri), sweep_id
+        self.store, self.sweep_id, self.code = mask_uri(uri), sweep_id, code
 
     @classmethod
-    def for_sweep(cls, uri: str, sweep_id: str) -> "Spool":
-        """The spool of `sweep_id` for the store at `uri`, at `spool_path(uri, sweep_id)`."""
-        return cls(spool_path(uri, sweep_id), uri, sweep_id)
+    def for_sweep(cls, uri: str, sweep_id: str, code: str = "") -> "Spool":
+        """The spool of `sweep_id` for the store at `uri`, at `spool_path(uri, sweep_id)`; with
+        `code`, a code fingerprint, results computed by other code are not replayed."""
+        return cls(spool_path(uri, sweep_id), uri, sweep_id, code)
 
     def append(self, result: Result) -> None:
         """One line per Result, synced to disk before the driver moves on; always on a line of
         its own, even after a line torn by a kill or a full disk."""
-        line = to_json(result, self.store, self.sweep_id).encode() + b"\n"
+        line = to_json(result, self.store, self.sweep_id, self.code).encode() + b"\n"
         with self._locked() as descriptor:
             size = os.fstat(descriptor).st_size
             if size and os.pread(descriptor, 1, size - 1) != b"\n":
@@ -137,10 +140,15 @@ class Spool:
     def load(self) -> list[Result]:
         """This store's and sweep's spooled Results, the last one per trial. A line that is torn,
         not a result, names a plot outside RUN_PLOT_NAMES, or was written for another store or
-        sweep is skipped with a one-line warning on stderr naming the file and line."""
+        sweep is skipped with a one-line warning on stderr naming the file and line; one computed
+        by other code than this spool's is skipped too (its trial is trained again), and goes at
+        the next `clear`."""
         results = {}
         for line_number, _, record, mine in self._lines():
             if not mine:
+                continue
+            if self.code and record.get("code", "") != self.code:
+                warn(self.path, line_number, "computed by code that has since changed")
                 continue
             try:
                 result = to_result(record)

@@ -1,82 +1,132 @@
 """The sweep's MLflow side: the parent run and its children, resumed by sweep_id, one writer."""
 
+import logging
 import os
 import time
 
 import numpy as np
-import requests
 from mlflow.entities import Metric, RunTag
-from mlflow.exceptions import MlflowException
 
 from trainer import contract
-from trainer.result import Result
+from trainer.provenance import provenance_tags
+from trainer.redact import mask_uri
+from trainer.result import FAILED, Result
+from trainer.sweep import parent
 from trainer.sweep.boundary_figure import boundary_png
 from trainer.sweep.boundary_report import boundary_csv, parent_metrics
 from trainer.sweep.figures import heatmap_png, loss_curves_png
 from trainer.sweep.grid import Grid
+from trainer.sweep.lease import Lease, LeaseHeld
 from trainer.sweep.links import parent_note
 from trainer.sweep.ranking import Ranking
+from trainer.sweep.retry import STORE_ERRORS, cause, is_transient, retrying
 from trainer.sweep.store_protocol import SpoolFallback, StoreDown
 from trainer.sweep.summary import Row, counts, results_csv, table
-from trainer.tracking import log_files, log_result, open_store
+from trainer.tracking import log_files, log_result, open_store, result_tags
 
-STORE_ERRORS = (MlflowException, requests.exceptions.RequestException, OSError)
-# Fail over to the spool within seconds, not MLflow's default minutes of retries.
-HTTP_DEFAULTS = {
+# A few quick retries of MLflow's own per request, then ours (trainer/sweep/retry.py), which
+# stop after `tracking.retry_seconds`. No "View run at <url>" line per run: the sweep prints
+# its own lines, credentials masked.
+MLFLOW_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
 }
+# These log a busy store's every retry with a traceback; the sweep says it in one line instead.
+QUIET_LOGGERS = ("mlflow.store.db.utils", "urllib3.connectionpool", "mlflow.utils.rest_utils")
+# Marking a cut-short sweep's parent is worth a short wait, not the full retry window.
+ABORT_RETRY_SECONDS = 10.0
 
 
 class SweepStore(SpoolFallback):
-    """The parent run and its children in MLflow; the only writer to the tracking store."""
+    """The parent run and its children in MLflow; the only writer to the tracking store.
 
-    def __init__(self, uri: str, experiment: str, grid: Grid, sweep_name: str):
-        super().__init__(uri, grid.sweep_id)
-        for name, value in HTTP_DEFAULTS.items():
+    Opening it takes the sweep's lease (LeaseHeld if another driver has it); `resume` then
+    sorts the children earlier invocations left, which only the lease holder may do.
+    """
+
+    def __init__(
+        self,
+        uri: str,
+        experiment: str,
+        grid: Grid,
+        sweep_name: str,
+        retry_seconds: float = 60.0,
+        driver_pid: int | None = None,
+    ):
+        super().__init__(uri, grid)
+        for name, value in MLFLOW_DEFAULTS.items():
             os.environ.setdefault(name, value)
-        self.uri, self.grid = uri, grid
-        self.client, self.experiment_id = open_store(uri, experiment)
-        self.parent_id = self._parent(sweep_name)
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        self.uri, self.grid, self.retry_seconds = uri, grid, retry_seconds
         self.logging_seconds = 0.0
-        self.finished = {}
+        self.finished, self.superseded, self.ended = {}, 0, False
+        self.attempted: set[str] = set()
+        # What the current code would record on each trial's run: the resume compares it.
+        self.child_tags = {t.trial_id: provenance_tags([t.config]) for t in grid.trials}
+
+        def open_parent(_):
+            self.client, self.experiment_id = open_store(uri, experiment)
+            return parent.find_or_create(self.client, self.experiment_id, grid, sweep_name)
+
+        self.parent_id = self._patiently(open_parent)
+        self.lease = Lease(self.client, self.parent_id, driver_pid or os.getpid())
+        try:
+            self._patiently(lambda _: self.lease.acquire())
+        except LeaseHeld as held:
+            where = f"sweep {sweep_name!r} ({grid.sweep_id}) in {mask_uri(uri)}"
+            raise LeaseHeld(f"{where}: {held}") from None
+
+    def _patiently(self, call, seconds: float | None = None):
+        """`call` retried through transient errors; StoreDown with the cause once they last."""
+        try:
+            return retrying(call, self.retry_seconds if seconds is None else seconds)
+        except STORE_ERRORS as error:
+            raise StoreDown(cause(error, self.uri)) from None
+
+    def resume(self) -> tuple[set[str], int]:
+        """Under the lease: the parent RUNNING with this code's provenance; earlier children
+        sorted into finished by this code (kept), by other code (tagged superseded), and cut
+        short or failed (deleted, to be redone). The finished trial ids, and how many were
+        superseded."""
+        tags = parent.origin_tags(self.grid)
+        self._patiently(lambda _: self._start_parent(tags))
+        self._patiently(lambda _: self._sort_children())
+        return set(self.finished), self.superseded
+
+    def _start_parent(self, tags: dict[str, str]) -> None:
+        self.client.log_batch(self.parent_id, tags=[RunTag(k, v) for k, v in tags.items()])
+        self.client.update_run(self.parent_id, status="RUNNING")
+
+    def _sort_children(self) -> None:
+        self.finished, self.superseded = {}, 0
         for run in self._children():
-            trial_id = run.data.tags.get(contract.TRIAL_ID)
-            if run.info.status == "FINISHED" and trial_id not in self.finished:
-                self.finished[trial_id] = run
-            else:
+            tags = run.data.tags
+            if tags.get(contract.SUPERSEDED) == "true":
+                continue
+            trial_id = tags.get(contract.TRIAL_ID)
+            current = self.child_tags.get(trial_id, {}).get(contract.CODE_FINGERPRINT)
+            if run.info.status != "FINISHED" or current is None or trial_id in self.finished:
                 # Cut short by a crash, a kill or a lost server, or failed: it will be redone.
                 self.client.delete_run(run.info.run_id)
+            elif tags.get(contract.CODE_FINGERPRINT) == current:
+                self.finished[trial_id] = run
+            else:
+                superseded = [
+                    RunTag(contract.SUPERSEDED, "true"),
+                    RunTag(contract.SUPERSEDED_BY, current),
+                ]
+                self.client.log_batch(run.info.run_id, tags=superseded)
+                self.superseded += 1
 
-    def _parent(self, sweep_name: str) -> str:
-        found = self.client.search_runs(
-            [self.experiment_id],
-            filter_string=f"tags.{contract.SWEEP_ID} = '{self.grid.sweep_id}'",
-            max_results=1,
-        )
-        if found:
-            run_id = found[0].info.run_id
-            self.client.update_run(run_id, status="RUNNING")
-            return run_id
-        run = self.client.create_run(
-            self.experiment_id,
-            run_name=f"sweep {sweep_name}",
-            tags={contract.SWEEP_ID: self.grid.sweep_id, contract.SWEEP_NAME: sweep_name},
-        )
-        params = {contract.SWEEP_NAME: sweep_name, contract.GRID_SIZE: str(len(self.grid.trials))}
-        params.update({contract.AXIS + k: ",".join(v) for k, v in self.grid.axes.items()})
-        params.update({contract.FIXED + k: v for k, v in self.grid.fixed.items()})
-        for key, value in params.items():
-            self.client.log_param(run.info.run_id, key, value[:6000])
-        return run.info.run_id
-
-    def _children(self) -> list:
+    def _children(self, where: str = "") -> list:
         runs, token = [], None
         while True:
             page = self.client.search_runs(
                 [self.experiment_id],
-                filter_string=f"tags.`{contract.PARENT_RUN_ID}` = '{self.parent_id}'",
+                filter_string=f"tags.`{contract.PARENT_RUN_ID}` = '{self.parent_id}'{where}",
                 max_results=1000,
                 page_token=token,
             )
@@ -85,16 +135,55 @@ class SweepStore(SpoolFallback):
             if not token:
                 return runs
 
-    def write(self, result: Result, name: str, tags: dict[str, str] | None = None) -> None:
-        """Log one trial as a child run; StoreDown if the store cannot be reached."""
+    def _remove_partial(self, trial_id: str) -> None:
+        """Delete what an interrupted attempt left of this trial's run (not superseded ones)."""
+        for run in self._children(f" and tags.{contract.TRIAL_ID} = '{trial_id}'"):
+            if run.data.tags.get(contract.SUPERSEDED) != "true":
+                self.client.delete_run(run.info.run_id)
+
+    def _log(self, result: Result, name: str, tags: dict[str, str]) -> None:
+        if result.trial_id in self.attempted:
+            self._remove_partial(result.trial_id)
+        self.attempted.add(result.trial_id)
+        log_result(self.client, self.experiment_id, result, name, tags)
+
+    def write(
+        self,
+        result: Result,
+        name: str,
+        extra_tags: dict[str, str] | None = None,
+        patient: bool = True,
+    ) -> None:
+        """Log one trial as a child run (with `extra_tags`), retrying a busy store for
+        `retry_seconds` (one try if not `patient`); StoreDown if it stays unreachable. A result
+        MLflow refuses becomes a FAILED child with the reason."""
         started = time.perf_counter()
+        tags = {
+            contract.PARENT_RUN_ID: self.parent_id,
+            **self.child_tags.get(result.trial_id, provenance_tags([result.config])),
+            **(extra_tags or {}),
+        }
         try:
-            extra = {contract.PARENT_RUN_ID: self.parent_id, **(tags or {})}
-            log_result(self.client, self.experiment_id, result, name, extra)
+            retrying(lambda _: self._log(result, name, tags), self.retry_seconds if patient else 0)
         except STORE_ERRORS as error:
-            raise StoreDown(str(error)) from error
+            if is_transient(error):
+                raise StoreDown(cause(error, self.uri)) from None
+            reason = mask_uri(str(error).strip().splitlines()[0] if str(error).strip() else "")
+            self._patiently(lambda _: self._log_refused(result, name, tags, reason))
         finally:
             self.logging_seconds += time.perf_counter() - started
+
+    def _log_refused(self, result: Result, name: str, tags: dict, reason: str) -> None:
+        """The trial as a FAILED child saying why MLflow refused its record."""
+        self._remove_partial(result.trial_id)
+        tags = {
+            **result_tags(result),
+            **tags,
+            contract.OUTCOME: FAILED,
+            contract.FAILURE_REASON: f"MLflow refused the result: {reason}"[:5000],
+        }
+        run = self.client.create_run(self.experiment_id, run_name=name, tags=tags)
+        self.client.set_terminated(run.info.run_id, "FAILED")
 
     def progress(self) -> tuple[float, str]:
         """Seconds spent logging so far, and the parent run's id."""
@@ -104,18 +193,38 @@ class SweepStore(SpoolFallback):
         """The experiment's id: with the parent run's, what the dashboard's link opens."""
         return self.experiment_id
 
-    def mark_killed(self) -> None:
-        self.client.set_terminated(self.parent_id, "KILLED")
+    def abort(self, status: str, reason: str) -> None:
+        """End the parent `status` (FAILED or KILLED) saying why; no child left RUNNING."""
+        reason = mask_uri(reason)[:5000]
+
+        def end(_):
+            self._delete_running_children()
+            self.client.set_tag(self.parent_id, contract.FAILURE_REASON, reason)
+            self.client.set_terminated(self.parent_id, status)
+
+        self.ended = True  # tried once: a store that is away is not tried again at close
+        self._patiently(end, ABORT_RETRY_SECONDS)
+
+    def _delete_running_children(self) -> None:
+        for run in self._children(" and attributes.status = 'RUNNING'"):
+            self.client.delete_run(run.info.run_id)
 
     def close(self) -> None:
-        """Nothing to release in process; StoreProcess has the same method."""
+        """Give the lease up; a sweep neither finished nor aborted (its driver went away) is
+        marked FAILED first."""
+        if not self.ended:
+            try:
+                self.abort("FAILED", "the sweep's driver ended before the sweep did")
+            except StoreDown:
+                pass  # the next run of the same command cleans up
+        self.lease.release()
 
     def outcomes(self) -> dict[str, str]:
         """trial_id -> outcome of every trial finished by an earlier invocation."""
-        return {tid: run.data.tags.get("outcome", "") for tid, run in self.finished.items()}
+        return {tid: run.data.tags.get(contract.OUTCOME, "") for tid, run in self.finished.items()}
 
     def earlier_rows(self) -> list[Row]:
-        """Trials finished by an earlier invocation, with their curves read back."""
+        """Trials finished by an earlier invocation with this code, their curves read back."""
         rows = []
         for run in self.finished.values():
             history = self.client.get_metric_history(run.info.run_id, contract.TRAIN_LOSS)
@@ -131,39 +240,49 @@ class SweepStore(SpoolFallback):
             contract.WALL_TIME_S: elapsed,
             contract.LOGGING_S: self.logging_seconds,
         }
-        self.client.log_batch(
-            self.parent_id,
-            metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
-            tags=[RunTag("sweep.metric", ranking.metric), RunTag("sweep.mode", ranking.mode)],
-        )
         configs = {t.trial_id: t.config for t in self.grid.trials}
-        log_files(
-            self.client,
-            self.parent_id,
-            {
-                contract.RESULTS_FILE: results_csv(rows).encode(),
-                contract.HEATMAP_FILE: heatmap_png(rows, self.grid.axes, configs, ranking),
-                contract.LOSS_CURVES_FILE: loss_curves_png(rows, self.grid.axes),
-                contract.SUMMARY_FILE: table(rows, elapsed, cpus, ranking).encode(),
-            },
-        )
+        files = {
+            contract.RESULTS_FILE: results_csv(rows).encode(),
+            contract.HEATMAP_FILE: heatmap_png(rows, self.grid.axes, configs, ranking),
+            contract.LOSS_CURVES_FILE: loss_curves_png(rows, self.grid.axes),
+            contract.SUMMARY_FILE: table(rows, elapsed, cpus, ranking).encode(),
+        }
+        ranked_by = [RunTag("sweep.metric", ranking.metric), RunTag("sweep.mode", ranking.mode)]
         # The run's description shows the pictures on the page the sweep's link opens.
-        pictures = [contract.HEATMAP_FILE, contract.LOSS_CURVES_FILE]
-        self.client.set_tag(self.parent_id, contract.NOTE, parent_note(self.parent_id, pictures))
-        self.client.set_terminated(self.parent_id, "FINISHED")
+        note = parent_note(self.parent_id, [contract.HEATMAP_FILE, contract.LOSS_CURVES_FILE])
+
+        def write(_):
+            self._delete_running_children()
+            self.client.log_batch(
+                self.parent_id,
+                metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
+                tags=ranked_by,
+            )
+            log_files(self.client, self.parent_id, files)
+            self.client.set_tag(self.parent_id, contract.NOTE, note)
+            self.client.set_terminated(self.parent_id, "FINISHED")
+
+        self._patiently(write)
+        self.ended = True
 
     def finish_boundary(self, reports: list, summary: str, title: str, elapsed: float) -> None:
         """A boundary search's parent: lr* per point as metrics, boundary.png, boundary.csv."""
         now = int(time.time() * 1000)
-        metrics = {**parent_metrics(reports), "wall_time_s": elapsed}
-        metrics["logging_s"] = self.logging_seconds
-        self.client.log_batch(
-            self.parent_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()]
-        )
+        metrics = {**parent_metrics(reports), contract.WALL_TIME_S: elapsed}
+        metrics[contract.LOGGING_S] = self.logging_seconds
         files = {
             "boundary.csv": boundary_csv(reports).encode(),
             "boundary.png": boundary_png(reports, title),
-            "summary.txt": summary.encode(),
+            contract.SUMMARY_FILE: summary.encode(),
         }
-        log_files(self.client, self.parent_id, files)
-        self.client.set_terminated(self.parent_id, "FINISHED")
+
+        def write(_):
+            self._delete_running_children()
+            self.client.log_batch(
+                self.parent_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()]
+            )
+            log_files(self.client, self.parent_id, files)
+            self.client.set_terminated(self.parent_id, "FINISHED")
+
+        self._patiently(write)
+        self.ended = True

@@ -1,11 +1,18 @@
 """The `Store` the sweep driver writes to, and the one fallback for a store that cannot take it."""
 
+import sys
+import time
 from collections.abc import Collection
 from typing import Protocol
 
+from trainer.provenance import code_fingerprint
 from trainer.result import Result
-from trainer.sweep.spool import Spool, spool_path
+from trainer.sweep.grid import Grid
+from trainer.sweep.spool import Spool
 from trainer.sweep.summary import Row
+
+# While the store is unreachable, how often a result tries it once before going to the spool.
+PROBE_SECONDS = 5.0
 
 
 class StoreDown(Exception):
@@ -17,7 +24,8 @@ class Store(Protocol):
     `StoreProcess` forwarding to one in a child process."""
 
     spool: Spool
-    finished: Collection[str]  # the trial ids an earlier invocation logged
+    finished: Collection[str]  # the trial ids an earlier invocation logged with this code
+    superseded: int  # how many trials an earlier invocation logged with other code
 
     def log(self, result: Result, name: str, tags: dict[str, str] | None = None) -> bool:
         """Log one trial as a child run (with extra tags); False if it went to the spool instead."""
@@ -31,8 +39,13 @@ class Store(Protocol):
     def experiment(self) -> str:
         """The experiment's id: with the parent run's, what the dashboard's link opens."""
 
-    def mark_killed(self) -> None:
-        """End the parent run as KILLED: the sweep was interrupted."""
+    def drain(self, patient: bool = True) -> int:
+        """Log what the spool holds for this sweep, if the store answers; clear it once done.
+        How many results stay in the spool."""
+
+    def abort(self, status: str, reason: str) -> None:
+        """End the parent run `status` (FAILED, KILLED) with tag failure.reason; StoreDown if
+        the store cannot be reached."""
 
     def earlier_rows(self) -> list[Row]:
         """Trials finished by an earlier invocation, with their curves read back."""
@@ -45,38 +58,81 @@ class Store(Protocol):
 
 
 class SpoolFallback:
-    """`log`, `replay_spool` and `status` of a Store, with the spool as the fallback.
+    """`log`, `replay_spool`, `drain` and `status` of a Store, with the spool as the fallback.
 
-    Once a write raises StoreDown, that result and every later one go to the local spool, for
-    the next run of the same command to log. A subclass provides `write(result, name)` (which
-    raises StoreDown when the store cannot take it) and `progress()` (seconds spent logging,
-    the parent run's id).
+    A subclass provides `write(result, name, patient)` (which retries a busy store for the
+    retry window, or tries once if not `patient`, and raises StoreDown when it stays
+    unreachable) and `progress()` (seconds spent logging, the parent run's id). Once a write
+    raises StoreDown, results go to the local spool; every PROBE_SECONDS the next result tries
+    the store once, and as soon as it answers the spool is drained back into it.
     """
 
-    def __init__(self, uri: str, sweep_id: str):
-        self.spool = Spool(spool_path(uri, sweep_id))
+    def __init__(self, uri: str, grid: Grid):
+        # Results spooled by other code than the current one are not replayed: trained again.
+        code = code_fingerprint(trial.config for trial in grid.trials)
+        self.spool = Spool.for_sweep(uri, grid.sweep_id, code)
         self.down: StoreDown | None = None
         self.finished: Collection[str] = ()
+        self.names: dict[str, str] = {}
+        self.logged: set[str] = set()  # trial ids this invocation logged
+        self._next_probe = 0.0
 
     def log(self, result: Result, name: str, tags: dict[str, str] | None = None) -> bool:
+        if self.down is not None and time.monotonic() >= self._next_probe:
+            self.drain(patient=False)
         if self.down is None:
             try:
                 self.write(result, name, tags)
+                self.logged.add(result.trial_id)
                 return True
             except StoreDown as error:
-                self.down = error
+                self._went_down(error)
         self.spool.append(result)
         return False
 
-    def replay_spool(self, names: dict[str, str]) -> tuple[list[Row], int]:
-        rows, spooled = [], 0
-        for result in self.spool.load():
-            if result.trial_id in names and result.trial_id not in self.finished:
-                spooled += not self.log(result, names[result.trial_id])
-                rows.append(Row.from_result(result, names[result.trial_id]))
+    def _went_down(self, error: StoreDown) -> None:
         if self.down is None:
-            self.spool.clear()
-        return rows, spooled
+            print(
+                f"warning: {error}; results go to {self.spool.path} until it answers",
+                file=sys.stderr,
+            )
+        self.down = error
+        self._next_probe = time.monotonic() + PROBE_SECONDS
+
+    def replay_spool(self, names: dict[str, str]) -> tuple[list[Row], int]:
+        self.names = names
+        spooled = self.spool.load()
+        rows = [
+            Row.from_result(result, names[result.trial_id])
+            for result in spooled
+            if result.trial_id in names and result.trial_id not in self.finished
+        ]
+        return rows, self.drain(spooled=spooled)
+
+    def drain(self, patient: bool = True, spooled: list[Result] | None = None) -> int:
+        """Log what the spool holds for this sweep (`spooled`, if already read); clear it once
+        all is logged. Not `patient`, the first write is a single try (a probe): a store still
+        away fails it at once. How many results stay in the spool."""
+        pending = [
+            result
+            for result in (self.spool.load() if spooled is None else spooled)
+            if result.trial_id in self.names
+            and result.trial_id not in self.finished
+            and result.trial_id not in self.logged
+        ]
+        for done, result in enumerate(pending):
+            try:
+                self.write(result, self.names[result.trial_id], patient)
+            except StoreDown as error:
+                self._went_down(error)
+                return len(pending) - done
+            self.logged.add(result.trial_id)
+            self.down, patient = None, True
+        if pending:
+            print(f"the store answers: {len(pending)} spooled results logged", file=sys.stderr)
+        self.down = None
+        self.spool.clear()
+        return 0
 
     def status(self) -> tuple[str | None, float, str | None]:
         try:
