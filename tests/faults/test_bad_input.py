@@ -121,7 +121,11 @@ CASES = [
     sweep("+hydra.job.chdir=true", "no effect here", names="hydra.*"),
     sweep("+foo=1", "optimizer.foo, task.foo or trainer.foo", names="foo is not allowed"),
     sweep("+ray.foo=1", "ray takes address, dashboard, num_cpus", names="ray.foo"),
-    sweep("+tracking.name=x", "tracking takes enabled, experiment, retry_seconds, uri", names="tracking.name"),
+    sweep(
+        "+tracking.name=x",
+        "tracking takes enabled, experiment, retry_seconds, uri",
+        names="tracking.name",
+    ),
     sweep("task=rosenbrock +task._partial_=true", "takes start", names="task._partial_"),
     sweep("+sweep.params.x=1", "optimizer, task, trainer", names="sweep.params.x"),
     sweep("tracking.uri=sqlite:////dev/null", "not an SQLite database"),
@@ -139,7 +143,11 @@ CASES = [
     train("tracking.uri=${oc.env:NOPE}", "'NOPE' not found"),
     train("tracking.uri=http://127.0.0.1:0", "1..65535"),
     train("ray.num_cpus=2", "+ray.num_cpus", names="ray.num_cpus"),
-    train("+tracking.foo=1", "tracking takes enabled, experiment, retry_seconds, uri", names="tracking.foo"),
+    train(
+        "+tracking.foo=1",
+        "tracking takes enabled, experiment, retry_seconds, uri",
+        names="tracking.foo",
+    ),
     train("+hydra.run.dir=x", "no effect here", names="hydra.*"),
     train(f"tracking.experiment=gone {STORE}", "experiments restore", names="experiment=gone"),
 ]

@@ -151,12 +151,12 @@ class MlflowServer:
 class SweepProcess:
     """`python scripts/sweep.py` in the background, its progress read from its output."""
 
-    def __init__(self, args: list[str], cwd: Path):
+    def __init__(self, args: list[str], cwd: Path, env: dict | None = None):
         self.out = open(cwd / "sweep.out", "w+")
         self.process = subprocess.Popen(
             script_command("sweep.py", *args),
             cwd=cwd,
-            env=script_env(),
+            env=script_env(env),
             stdout=self.out,
             stderr=subprocess.STDOUT,
             text=True,

@@ -152,13 +152,17 @@ def test_a_key_its_class_does_not_take_is_refused_in_one_line(compose, overrides
     assert str(raised.value) == line
 
 
-def test_a_users_class_takes_the_hyperparameters_it_declares(compose, custom_optim_importable):
-    clipped = ["optimizer=sgd", "optimizer._target_=custom_optim.ClippedSGD"]
+def test_a_users_class_takes_the_hyperparameters_it_declares(compose):
+    clipped = ["optimizer=sgd", "optimizer._target_=custom_optimizers.ClippedSGD"]
     check_targets(compose([*clipped, "+optimizer.clip=0.5"]))
     # SignSGD keeps the base's **hyperparameters: the base insists they be its declared ranges.
     with pytest.raises(ConfigError, match=r"^optimizer.clip is not allowed: .*SignSGD takes lr$"):
         check_targets(
             compose(
-                ["optimizer=sgd", "optimizer._target_=custom_optim.SignSGD", "+optimizer.clip=1"]
+                [
+                    "optimizer=sgd",
+                    "optimizer._target_=custom_optimizers.SignSGD",
+                    "+optimizer.clip=1",
+                ]
             )
         )

@@ -8,7 +8,7 @@ import numpy as np
 from mlflow.entities import Metric, RunTag
 
 from trainer import contract
-from trainer.provenance import provenance_tags
+from trainer.provenance import code_fingerprint, provenance_tags
 from trainer.redact import mask_uri
 from trainer.result import FAILED, Result
 from trainer.sweep import parent
@@ -107,8 +107,8 @@ class SweepStore(SpoolFallback):
             if tags.get(contract.SUPERSEDED) == "true":
                 continue
             trial_id = tags.get(contract.TRIAL_ID)
-            current = self.child_tags.get(trial_id, {}).get(contract.CODE_FINGERPRINT)
-            if run.info.status != "FINISHED" or current is None or trial_id in self.finished:
+            current = self._current_fingerprint(trial_id, run.data.params)
+            if run.info.status != "FINISHED" or trial_id in self.finished:
                 # Cut short by a crash, a kill or a lost server, or failed: it will be redone.
                 self.client.delete_run(run.info.run_id)
             elif tags.get(contract.CODE_FINGERPRINT) == current:
@@ -120,6 +120,14 @@ class SweepStore(SpoolFallback):
                 ]
                 self.client.log_batch(run.info.run_id, tags=superseded)
                 self.superseded += 1
+
+    def _current_fingerprint(self, trial_id: str, params: dict[str, str]) -> str:
+        """What the current code would tag this trial with: known for a grid's trials; for a
+        trial outside the grid (a boundary search's probe), from the targets its params name."""
+        if trial_id in self.child_tags:
+            return self.child_tags[trial_id][contract.CODE_FINGERPRINT]
+        targets = {key: {"_target_": v} for key, v in params.items() if key.endswith("_target_")}
+        return code_fingerprint([targets])
 
     def _children(self, where: str = "") -> list:
         runs, token = [], None
@@ -248,8 +256,10 @@ class SweepStore(SpoolFallback):
             contract.SUMMARY_FILE: table(rows, elapsed, cpus, ranking).encode(),
         }
         ranked_by = [RunTag("sweep.metric", ranking.metric), RunTag("sweep.mode", ranking.mode)]
-        # The run's description shows the pictures on the page the sweep's link opens.
-        note = parent_note(self.parent_id, [contract.HEATMAP_FILE, contract.LOSS_CURVES_FILE])
+        # The run's description: the command that reproduces the sweep, then its pictures, on
+        # the page the sweep's link opens.
+        pictures = parent_note(self.parent_id, [contract.HEATMAP_FILE, contract.LOSS_CURVES_FILE])
+        note = f"{parent.command_line()}\n\n{pictures}"
 
         def write(_):
             self._delete_running_children()

@@ -122,7 +122,7 @@ class SpoolFallback:
         ]
         for done, result in enumerate(pending):
             try:
-                self.write(result, self.names[result.trial_id], patient)
+                self.write(result, self.names[result.trial_id], None, patient)
             except StoreDown as error:
                 self._went_down(error)
                 return len(pending) - done
