@@ -67,7 +67,7 @@ def test_children_are_nested_named_and_carry_the_run_contract(sweep):
         assert run.data.params["task.name"] == "quadratic"
         assert run.data.tags[contract.NODE]
         files = {a.path for a in client.list_artifacts(run.info.run_id)}
-        assert {contract.CONFIG_FILE, contract.LOSS_CURVE_FILE, contract.TRAJECTORY_FILE} <= files
+        assert {contract.CONFIG_FILE, contract.TRAIN_LOSS_FILE, contract.TRAJECTORY_FILE} <= files
 
 
 def test_divergence_matches_the_heavy_ball_stability_boundary(sweep):
