@@ -100,7 +100,8 @@ def plan(grid: Grid, store: Store) -> Plan:
 
 
 def run(runner: RayTrials, work: Plan, store: Store, progress: Progress) -> None:
-    """Log each result as it comes, with a progress bar; the first Ctrl-C stops after it."""
+    """Log the results of each wait on Ray in one call to the store, with a progress bar; the
+    first Ctrl-C stops after them."""
     bar = tqdm(
         total=len(work.names),
         initial=len(work.names) - len(work.todo),
@@ -111,10 +112,9 @@ def run(runner: RayTrials, work: Plan, store: Store, progress: Progress) -> None
     tally = {DIVERGED: 0, FAILED: 0}
     with Interrupt() as interrupt, bar:
         for results in runner.results():
-            for result in results:
-                name = work.names[result.trial_id]
-                if not store.log(result, name):
-                    progress.spooled += 1
+            names = [work.names[result.trial_id] for result in results]
+            progress.spooled += store.log_many(results, names)
+            for result, name in zip(results, names, strict=True):
                 progress.rows.append(Row.from_result(result, name))
                 tally[result.outcome] = tally.get(result.outcome, 0) + 1
                 bar.set_postfix(diverged=tally[DIVERGED], failed=tally[FAILED], refresh=False)

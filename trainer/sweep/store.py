@@ -92,6 +92,15 @@ class SweepStore(SpoolFallback):
         finally:
             self.logging_seconds += time.perf_counter() - started
 
+    def write_many(self, results: list[Result], names: list[str]) -> tuple[int, str | None]:
+        """`write` each in order until one cannot be: how many were written, and why not."""
+        for written, (result, name) in enumerate(zip(results, names, strict=True)):
+            try:
+                self.write(result, name)
+            except StoreDown as error:
+                return written, str(error)
+        return len(results), None
+
     def progress(self) -> tuple[float, str]:
         """Seconds spent logging so far, and the parent run's id."""
         return self.logging_seconds, self.parent_id

@@ -70,8 +70,8 @@ class StoreProcess(SpoolFallback):
         return self
 
     def __getattr__(self, method: str):
-        """`write`, `progress`, `mark_killed`, `earlier_rows`, `finish`: SweepStore's, run in
-        the child."""
+        """`write`, `write_many`, `progress`, `mark_killed`, `earlier_rows`, `finish`:
+        SweepStore's, run in the child."""
         if method.startswith("_"):
             raise AttributeError(method)
         return functools.partial(self._call, method)

@@ -22,6 +22,9 @@ class Store(Protocol):
     def log(self, result: Result, name: str) -> bool:
         """Log one trial as a child run; False if it went to the spool instead."""
 
+    def log_many(self, results: list[Result], names: list[str]) -> int:
+        """`log` each result, in one call to the store; how many went to the spool."""
+
     def replay_spool(self, names: dict[str, str]) -> tuple[list[Row], int]:
         """Log what an earlier invocation had to spool; the rows, and how many are still spooled."""
 
@@ -46,7 +49,8 @@ class SpoolFallback:
 
     Once a write raises StoreDown, that result and every later one go to the local spool, for
     the next run of the same command to log. A subclass provides `write(result, name)` (which
-    raises StoreDown when the store cannot take it) and `progress()` (seconds spent logging,
+    raises StoreDown when the store cannot take it), `write_many(results, names)` (how many
+    it wrote, and why it stopped short or None) and `progress()` (seconds spent logging,
     the parent run's id).
     """
 
@@ -64,6 +68,21 @@ class SpoolFallback:
                 self.down = error
         self.spool.append(result)
         return False
+
+    def log_many(self, results: list[Result], names: list[str]) -> int:
+        """`log` for each result, in one call to the store (one round trip to its process);
+        how many went to the spool."""
+        written = 0
+        if self.down is None and results:
+            try:
+                written, down = self.write_many(results, names)
+            except StoreDown as error:  # the store's process is gone
+                down = str(error)
+            if down is not None:
+                self.down = StoreDown(down)
+        for result in results[written:]:
+            self.spool.append(result)
+        return len(results) - written
 
     def replay_spool(self, names: dict[str, str]) -> tuple[list[Row], int]:
         rows, spooled = [], 0

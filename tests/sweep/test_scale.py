@@ -1,0 +1,21 @@
+"""Large sweeps: bounded chunks of trials per Ray task."""
+
+import pytest
+
+from trainer.sweep.grid import Trial
+from trainer.sweep.runner import MAX_TRIALS_PER_TASK, chunks
+
+
+def trials(count: int) -> list[Trial]:
+    return [Trial(f"t{i}", {}, []) for i in range(count)]
+
+
+@pytest.mark.parametrize(("count", "per_task"), [(10_000, None), (10_000, 5000), (300, None)])
+def test_no_ray_task_carries_more_than_the_bound(count, per_task):
+    split = chunks(trials(count), cpus=2, per_task=per_task)
+    assert max(len(chunk) for chunk in split) <= MAX_TRIALS_PER_TASK
+    assert [t.trial_id for chunk in split for t in chunk] == [f"t{i}" for i in range(count)]
+
+
+def test_a_small_sweep_still_spreads_over_four_tasks_per_cpu():
+    assert [len(chunk) for chunk in chunks(trials(32), cpus=2, per_task=None)] == [4] * 8
