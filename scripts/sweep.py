@@ -17,7 +17,8 @@ logspace(start,stop,num)) is an axis of the grid, any other value is fixed for e
   python scripts/sweep.py optimizer=sgd,momentum,nesterov,adagrad,rmsprop,adam
   python scripts/sweep.py sweep=quadratic          (named sweeps: conf/sweep/*.yaml)
   python scripts/sweep.py sweep.dry_run=true       (print the grid, start nothing)
-session: ray.address=auto|host:port ray.num_cpus=N tracking.uri=... tracking.experiment=..."""
+session: ray.address=auto|host:port ray.num_cpus=N tracking.uri=... tracking.experiment=...
+         tracking=none (run the sweep and print its table, record nothing)"""
 
 
 def main(args: list[str]) -> int:
@@ -30,9 +31,11 @@ def main(args: list[str]) -> int:
     keep_local_ray_on_loopback(session["ray"]["address"])
     started = time.perf_counter()
     # The store opens in a child process from here on, while this one imports Ray and starts it.
-    opening = open_in_background(
-        uri, session["tracking"]["experiment"], grid, session["sweep"]["name"]
-    )
+    opening = None
+    if uri is not None:  # tracking=none: no store, and no process for it
+        opening = open_in_background(
+            uri, session["tracking"]["experiment"], grid, session["sweep"]["name"]
+        )
     from trainer.sweep.driver import run_sweep  # Ray is imported only now, once set up
 
     return run_sweep(grid, session, uri, opening, started)

@@ -11,13 +11,10 @@ REMOTE_SCHEMES = ("http", "https")
 DATABASE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
 
 
-def check_session(session: dict) -> str:
-    """A sweep session's tracking store and Ray address, checked; the store's absolute URI."""
-    if not session["tracking"]["enabled"]:
-        raise ConfigError(
-            "tracking=none: a sweep records its trials in MLflow; use tracking=mlflow"
-        )
-    uri = check_tracking(session["tracking"])
+def check_session(session: dict) -> str | None:
+    """A sweep session's tracking store and Ray address, checked; the store's absolute URI, or
+    None for `tracking=none` (the sweep records nothing)."""
+    uri = check_tracking(session["tracking"]) if session["tracking"]["enabled"] else None
     check_address(session["ray"]["address"])
     return uri
 

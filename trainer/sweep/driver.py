@@ -10,6 +10,7 @@ from tqdm import tqdm
 from trainer.naming import run_name
 from trainer.result import DIVERGED, FAILED
 from trainer.sweep.grid import Grid, Trial
+from trainer.sweep.no_store import NoStore
 from trainer.sweep.runner import RayTrials, connect
 from trainer.sweep.store_process import StoreProcess
 from trainer.sweep.store_protocol import Store
@@ -34,16 +35,19 @@ class Interrupt:
 
 
 def run_sweep(
-    grid: Grid, session: dict, uri: str, opening: StoreProcess | None, started: float
+    grid: Grid, session: dict, uri: str | None, opening: StoreProcess | None, started: float
 ) -> int:
     """Start Ray (or attach), run the sweep, stop Ray. `opening` is a StoreProcess started
-    before Ray (or None where processes cannot fork): the store opens while Ray starts."""
+    before Ray (or None where processes cannot fork): the store opens while Ray starts.
+    With no `uri` (tracking=none) nothing is recorded."""
     ray_cfg, sweep_cfg = session["ray"], session["sweep"]
     store = None
     try:
         cpus = connect(ray_cfg["address"], ray_cfg["num_cpus"])
         store = opening.ready() if opening is not None else None
-        if store is None:
+        if uri is None:
+            store = NoStore()
+        elif store is None:
             store = open_in_process(uri, session["tracking"]["experiment"], grid, sweep_cfg["name"])
         return sweep(grid, sweep_cfg, uri, cpus, store, started)
     finally:
@@ -77,7 +81,9 @@ class Progress:
     interrupted: bool = False
 
 
-def sweep(grid: Grid, sweep_cfg: dict, uri: str, cpus: int, store: Store, started: float) -> int:
+def sweep(
+    grid: Grid, sweep_cfg: dict, uri: str | None, cpus: int, store: Store, started: float
+) -> int:
     """Submit what is left to Ray, log results as they come, and write the parent's summary."""
     work = plan(grid, store)
     runner = RayTrials(work.todo, cpus, sweep_cfg["trials_per_task"])
@@ -85,7 +91,7 @@ def sweep(grid: Grid, sweep_cfg: dict, uri: str, cpus: int, store: Store, starte
     progress = Progress(*store.replay_spool(work.names))
     print(
         f"sweep {sweep_cfg['name']}: {len(grid.trials)} trials, {work.done} already "
-        f"done, {len(work.todo)} to run on {cpus} CPUs; tracking {uri}"
+        f"done, {len(work.todo)} to run on {cpus} CPUs; tracking {uri or 'none'}"
     )
     run(runner, work, store, progress)
     return report(store, progress, len(grid.trials), uri, cpus, started)
@@ -126,7 +132,7 @@ def run(runner: RayTrials, work: Plan, store: Store, progress: Progress) -> None
 
 
 def report(
-    store: Store, progress: Progress, trials: int, uri: str, cpus: int, started: float
+    store: Store, progress: Progress, trials: int, uri: str | None, cpus: int, started: float
 ) -> int:
     """The parent's summary and the closing lines; the exit code (1: spooled, 130: interrupted)."""
     rows = progress.rows
@@ -138,6 +144,9 @@ def report(
             "Run the same command again when the tracking server is back to log them."
         )
         return 1
+    if progress.interrupted and uri is None:
+        print(f"interrupted after {len(rows)} of {trials} trials; tracking=none: nothing recorded")
+        return 130
     if progress.interrupted:
         store.mark_killed()
         print(
@@ -151,6 +160,9 @@ def report(
     store.finish(rows, elapsed, cpus)
     _, logging_seconds, parent_id = store.status()
     print(table(rows, elapsed, cpus))
+    if uri is None:
+        print("tracking=none: nothing was recorded")
+        return 0
     print(f"logging to MLflow took {logging_seconds:.1f} s of the {elapsed:.1f} s")
     print(f"parent run {parent_id}; open the dashboard with:")
     print(f"  mlflow ui --backend-store-uri {uri}" if uri.startswith("sqlite") else f"  {uri}")
