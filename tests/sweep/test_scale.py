@@ -1,8 +1,10 @@
-"""Large sweeps: bounded chunks of trials per Ray task."""
+"""Large sweeps: bounded chunks of trials per Ray task, grid points composed as Hydra would."""
 
 import pytest
+from hydra import compose
 
-from trainer.sweep.grid import Trial
+from trainer.config import hydra_context, to_plain, trial_config
+from trainer.sweep.grid import Trial, expand
 from trainer.sweep.runner import MAX_TRIALS_PER_TASK, chunks
 
 
@@ -19,3 +21,21 @@ def test_no_ray_task_carries_more_than_the_bound(count, per_task):
 
 def test_a_small_sweep_still_spreads_over_four_tasks_per_cpu():
     assert [len(chunk) for chunk in chunks(trials(32), cpus=2, per_task=None)] == [4] * 8
+
+
+def test_fast_composition_matches_hydra_for_lists_and_interpolations():
+    cli = [
+        "task=digits_mlp",
+        "task.hidden=[16],[8,8]",
+        "optimizer=sgd,adam",
+        "optimizer.lr=0.01,0.1",
+        "trainer.steps=30,40",
+        "trainer.eval_every=${trainer.steps}",
+    ]
+    with hydra_context() as loader:
+        grid = expand({}, cli, loader)
+        assert len(grid.trials) == 16
+        for trial in grid.trials:
+            expected = trial_config(to_plain(compose(config_name="train", overrides=trial.point)))
+            assert trial.config == expected
+            assert trial.config["trainer"]["eval_every"] == trial.config["trainer"]["steps"]
