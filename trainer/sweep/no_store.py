@@ -37,7 +37,7 @@ class NoStore:
     def mark_killed(self) -> None:
         """Nothing to mark."""
 
-    def earlier_rows(self) -> list[Row]:
+    def earlier_rows(self, read_curves: bool = True) -> list[Row]:
         return []
 
     def finish(self, rows: list[Row], elapsed: float, cpus: int) -> None:

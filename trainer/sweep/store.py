@@ -1,7 +1,9 @@
 """The sweep's MLflow side: the parent run and its children, resumed by sweep_id, one writer."""
 
 import os
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import requests
@@ -9,6 +11,7 @@ from mlflow.entities import Metric
 from mlflow.exceptions import MlflowException
 
 from trainer import contract
+from trainer.curve import from_npz
 from trainer.result import Result
 from trainer.sweep.figures import heatmap_png, loss_curves_png
 from trainer.sweep.grid import Grid
@@ -111,14 +114,25 @@ class SweepStore(SpoolFallback):
     def close(self) -> None:
         """Nothing to release in process; StoreProcess has the same method."""
 
-    def earlier_rows(self) -> list[Row]:
-        """Trials finished by an earlier invocation, with their curves read back."""
-        rows = []
-        for run in self.finished.values():
-            history = self.client.get_metric_history(run.info.run_id, contract.TRAIN_LOSS)
-            curve = np.array([m.value for m in sorted(history, key=lambda m: m.step)])
-            rows.append(Row.from_run(run, curve))
-        return rows
+    def earlier_rows(self, read_curves: bool = True) -> list[Row]:
+        """Trials finished by an earlier invocation, from the runs found at the start (their
+        final metrics and tags); with `read_curves`, each one's every step read back too."""
+        return [
+            Row.from_run(run, self._curve(run.info.run_id) if read_curves else np.empty(0))
+            for run in self.finished.values()
+        ]
+
+    def _curve(self, run_id: str) -> np.ndarray:
+        """Every step of a run's train_loss, from its train_loss.npz; the tracked points of a
+        run logged before there was one."""
+        with tempfile.TemporaryDirectory() as folder:
+            try:
+                path = self.client.download_artifacts(run_id, contract.TRAIN_LOSS_FILE, folder)
+                return from_npz(Path(path).read_bytes())
+            except (MlflowException, OSError):
+                pass
+        history = self.client.get_metric_history(run_id, contract.TRAIN_LOSS)
+        return np.array([m.value for m in sorted(history, key=lambda m: m.step)])
 
     def finish(self, rows: list[Row], elapsed: float, cpus: int) -> None:
         """The parent's summary: counts, this invocation's wall and logging time, figures."""
@@ -132,14 +146,13 @@ class SweepStore(SpoolFallback):
             self.parent_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()]
         )
         configs = {t.trial_id: t.config for t in self.grid.trials}
-        log_files(
-            self.client,
-            self.parent_id,
-            {
-                contract.RESULTS_FILE: results_csv(rows).encode(),
-                contract.HEATMAP_FILE: heatmap_png(rows, self.grid.axes, configs),
-                contract.LOSS_CURVES_FILE: loss_curves_png(rows),
-                contract.SUMMARY_FILE: table(rows, elapsed, cpus).encode(),
-            },
-        )
+        files = {
+            contract.RESULTS_FILE: results_csv(rows).encode(),
+            contract.HEATMAP_FILE: heatmap_png(rows, self.grid.axes, configs),
+            contract.SUMMARY_FILE: table(rows, elapsed, cpus).encode(),
+        }
+        # A rerun that ran nothing read no curves back: the figure logged before stays.
+        if any(row.curve.size for row in rows):
+            files[contract.LOSS_CURVES_FILE] = loss_curves_png(rows)
+        log_files(self.client, self.parent_id, files)
         self.client.set_terminated(self.parent_id, "FINISHED")

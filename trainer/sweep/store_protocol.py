@@ -34,8 +34,8 @@ class Store(Protocol):
     def mark_killed(self) -> None:
         """End the parent run as KILLED: the sweep was interrupted."""
 
-    def earlier_rows(self) -> list[Row]:
-        """Trials finished by an earlier invocation, with their curves read back."""
+    def earlier_rows(self, read_curves: bool = True) -> list[Row]:
+        """Trials finished by an earlier invocation; with `read_curves`, their curves too."""
 
     def finish(self, rows: list[Row], elapsed: float, cpus: int) -> None:
         """Write the parent's summary (counts, times, figures) and end it FINISHED."""
