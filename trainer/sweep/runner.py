@@ -50,8 +50,13 @@ def connect(address: str, num_cpus: int | None) -> int:
     else:
         for name, value in ONE_THREAD.items():
             os.environ.setdefault(name, value)
+        # "local": a Ray of its own, even when a `ray start` cluster runs on this machine.
         ray.init(
-            num_cpus=num_cpus, include_dashboard=False, logging_level="warning", log_to_driver=False
+            address="local",
+            num_cpus=num_cpus,
+            include_dashboard=False,
+            logging_level="warning",
+            log_to_driver=False,
         )
     return int(ray.available_resources().get("CPU", 1))
 
