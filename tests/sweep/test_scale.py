@@ -1,9 +1,11 @@
-"""Large sweeps: bounded chunks of trials per Ray task, grid points composed as Hydra would."""
+"""Large sweeps: bounded chunks of trials per Ray task and of results per call to the store,
+grid points composed as Hydra would."""
 
 import pytest
 from hydra import compose
 
 from trainer.config import hydra_context, to_plain, trial_config
+from trainer.sweep.batching import MOST_PER_CALL, Batcher
 from trainer.sweep.grid import Trial, expand
 from trainer.sweep.runner import MAX_TRIALS_PER_TASK, chunks
 
@@ -39,3 +41,12 @@ def test_fast_composition_matches_hydra_for_lists_and_interpolations():
             expected = trial_config(to_plain(compose(config_name="train", overrides=trial.point)))
             assert trial.config == expected
             assert trial.config["trainer"]["eval_every"] == trial.config["trainer"]["steps"]
+
+
+def test_the_driver_sends_every_result_once_in_order_the_first_alone():
+    batcher = Batcher()
+    results = list(range(200))
+    sent = list(batcher.slices(results))
+    assert len(sent[0]) == 1
+    assert [r for some in sent for r in some] == results
+    assert max(len(some) for some in sent) <= MOST_PER_CALL

@@ -9,6 +9,7 @@ from tqdm import tqdm
 
 from trainer.naming import run_name
 from trainer.result import DIVERGED, FAILED
+from trainer.sweep.batching import Batcher
 from trainer.sweep.grid import Grid, Trial
 from trainer.sweep.no_store import NoStore
 from trainer.sweep.runner import RayTrials, connect
@@ -106,8 +107,8 @@ def plan(grid: Grid, store: Store) -> Plan:
 
 
 def run(runner: RayTrials, work: Plan, store: Store, progress: Progress) -> None:
-    """Log the results of each wait on Ray in one call to the store, with a progress bar; the
-    first Ctrl-C stops after them."""
+    """Log the results of each wait on Ray in a few calls to the store (Batcher), with a
+    progress bar; the first Ctrl-C stops after the call in hand."""
     bar = tqdm(
         total=len(work.names),
         initial=len(work.names) - len(work.todo),
@@ -116,15 +117,19 @@ def run(runner: RayTrials, work: Plan, store: Store, progress: Progress) -> None
         dynamic_ncols=True,
     )
     tally = {DIVERGED: 0, FAILED: 0}
+    batcher = Batcher()
     with Interrupt() as interrupt, bar:
         for results in runner.results():
-            names = [work.names[result.trial_id] for result in results]
-            progress.spooled += store.log_many(results, names)
-            for result, name in zip(results, names, strict=True):
-                progress.rows.append(Row.from_result(result, name))
-                tally[result.outcome] = tally.get(result.outcome, 0) + 1
-                bar.set_postfix(diverged=tally[DIVERGED], failed=tally[FAILED], refresh=False)
-                bar.update(1)
+            for some in batcher.slices(results):
+                names = [work.names[result.trial_id] for result in some]
+                progress.spooled += store.log_many(some, names)
+                for result, name in zip(some, names, strict=True):
+                    progress.rows.append(Row.from_result(result, name))
+                    tally[result.outcome] = tally.get(result.outcome, 0) + 1
+                    bar.set_postfix(diverged=tally[DIVERGED], failed=tally[FAILED], refresh=False)
+                    bar.update(1)
+                if interrupt.requested:
+                    break
             if interrupt.requested:
                 runner.cancel()
                 break
