@@ -1,5 +1,4 @@
-"""Load benchmarks for scripts/bench.py: a sweep against the floor its MLflow store sets, and
-long trials with and without tracking."""
+"""Load benchmarks for scripts/bench.py: a sweep against its MLflow floor, and long trials."""
 
 import json
 import os

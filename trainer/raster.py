@@ -1,5 +1,8 @@
-"""A 2-D run's path over its loss contours drawn straight into pixels: a millisecond, not a
-matplotlib figure's tenth of a second, so every trial of a large sweep can have one."""
+"""A 2-D run's path over its loss contours, drawn straight into pixels for every trial.
+
+A millisecond or so, against a tenth of a second for a matplotlib figure: every trial of a large
+sweep can have one.
+"""
 
 import struct
 import zlib

@@ -1,5 +1,7 @@
-"""The Store of a sweep with `tracking=none`: every trial runs, the table is printed, and
-nothing is recorded; no MLflow, no store process, no spool."""
+"""The Store of a sweep with `tracking=none`: trials run, the table prints, nothing is recorded.
+
+No MLflow, no store process, no spool.
+"""
 
 from pathlib import Path
 
