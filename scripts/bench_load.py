@@ -26,8 +26,8 @@ class ProcessTreeCpu:
     reaped children would miss more: Ray's workers are not reaped through the driver.)
     """
 
-    def __init__(self, root: int, interval: float = 0.2):
-        self.root, self.interval = root, interval
+    def __init__(self, root: int, command: list[str], interval: float = 0.2):
+        self.root, self.command, self.interval = root, command, interval
         self.seen: dict[int, tuple[str, float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -51,22 +51,21 @@ class ProcessTreeCpu:
             pid = int(entry)
             parents[pid] = int(fields[1])
             cpu = (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-            stats[pid] = (command.decode(errors="replace"), cpu)
-        root_command = stats.get(self.root, ("",))[0]
+            stats[pid] = (command.decode(errors="replace").rstrip("\0").split("\0"), cpu)
         for pid, (command, cpu) in stats.items():
             ancestor = pid
             while ancestor not in (self.root, 0, 1) and ancestor in parents:
                 ancestor = parents[ancestor]
             if ancestor == self.root:
-                self.seen[pid] = (self.role(pid, command, root_command), cpu)
+                self.seen[pid] = (self.role(pid, command), cpu)
 
-    def role(self, pid: int, command: str, root_command: str) -> str:
+    def role(self, pid: int, command: list[str]) -> str:
         if pid == self.root:
             return "driver"
-        if command.startswith("ray::"):
+        if command[0].startswith("ray::"):
             return "Ray workers"
-        if command == root_command:
-            return "store process"  # forked from the driver: the same command line
+        if command[1:2] == self.command[1:2]:
+            return "store process"  # forked from the driver: python scripts/sweep.py ...
         return "Ray's own processes"
 
     def stop(self) -> dict[str, float]:
@@ -84,7 +83,7 @@ def run_measured(command: list[str], cwd: Path) -> tuple[float, float, dict[str,
     process = subprocess.Popen(
         command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    sampler = ProcessTreeCpu(process.pid)
+    sampler = ProcessTreeCpu(process.pid, command)
     stdout, stderr = process.communicate()
     wall = time.perf_counter() - started
     by_role = sampler.stop()
