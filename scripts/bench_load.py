@@ -57,7 +57,10 @@ class ProcessTreeCpu:
             while ancestor not in (self.root, 0, 1) and ancestor in parents:
                 ancestor = parents[ancestor]
             if ancestor == self.root:
-                self.seen[pid] = (self.role(pid, command), cpu)
+                # An exited process not yet reaped has no command line: it keeps its role.
+                known = self.seen.get(pid, ("",))[0]
+                role = known if known and command == [""] else self.role(pid, command)
+                self.seen[pid] = (role, cpu)
 
     def role(self, pid: int, command: list[str]) -> str:
         if pid == self.root:
