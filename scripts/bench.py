@@ -10,8 +10,9 @@ import statistics
 import time
 
 import numpy as np
+from bench_load import add_load_args, add_long_args, bench_load, bench_long
 from bench_logging import add_logging_args, bench_logging
-from bench_sweep import add_load_args, add_sweep_args, bench_load, bench_sweep
+from bench_sweep import add_sweep_args, bench_sweep
 
 import autodiff
 from autodiff import nn
@@ -204,6 +205,7 @@ COMMANDS = {
     "autodiff": (add_autodiff_args, bench_autodiff),
     "sweep": (add_sweep_args, bench_sweep),
     "load": (add_load_args, bench_load),
+    "long": (add_long_args, bench_long),
     "logging": (add_logging_args, bench_logging),
 }
 

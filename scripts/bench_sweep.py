@@ -1,4 +1,4 @@
-"""Sweep benchmarks for scripts/bench.py: our sweep vs Ray Tune vs a serial loop, and load."""
+"""Sweep benchmarks for scripts/bench.py: our sweep vs Ray Tune vs a serial loop."""
 
 import json
 import os
@@ -152,60 +152,10 @@ def read_parent(folder: Path) -> dict:
     return parent.data.metrics
 
 
-def add_load_args(parser):
-    parser.add_argument("--trials", type=int, default=512)
-    parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--cpus", type=int, default=None)
-
-
-def bench_load(args):
-    """Many short quadratic trials into one sqlite store: trials per second, logging share."""
-    from mlflow import MlflowClient
-
-    cpus = args.cpus or os.cpu_count()
-    momenta = [0.0, 0.3, 0.6, 0.9]
-    grid = [
-        "sweep=quadratic",
-        f"optimizer.lr=logspace(1e-3,0.03,{args.trials // len(momenta)})",
-        "optimizer.momentum=" + ",".join(map(str, momenta)),
-        f"trainer.steps={args.steps}",
-        f"ray.num_cpus={cpus}",
-    ]
-    with tempfile.TemporaryDirectory() as folder:
-        folder = Path(folder)
-        done = subprocess.run(
-            [
-                sys.executable,
-                str(SCRIPTS / "sweep.py"),
-                *grid,
-                f"tracking.uri=sqlite:///{folder}/mlflow.db",
-            ],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        client = MlflowClient(f"sqlite:///{folder}/mlflow.db")
-        parent = read_parent(folder)
-        runs = client.search_runs(
-            ["1"], filter_string="tags.`mlflow.parentRunId` != ''", max_results=5000
-        )
-        points = sum(len(client.get_metric_history(r.info.run_id, "train_loss")) for r in runs)
-    wall, logging = parent["wall_time_s"], parent["logging_s"]
-    print(
-        f"{len(runs)} child runs, {points} train_loss points, on {cpus} CPUs; "
-        f"'locked' in output: {'locked' in done.stdout + done.stderr}"
-    )
-    print(
-        f"sweep wall time {wall:.1f} s: {len(runs) / wall:.1f} trials/s; logging "
-        f"{logging:.1f} s = {100 * logging / wall:.0f}% of the wall time"
-    )
-
-
 if __name__ == "__main__":
     if sys.argv[1] == "tune":
         run_tune(sys.argv[2], int(sys.argv[3]))
     elif sys.argv[1] == "serial":
         run_serial()
     else:
-        print(json.dumps({"usage": "run through scripts/bench.py sweep|load"}))
+        print(json.dumps({"usage": "run through scripts/bench.py sweep"}))

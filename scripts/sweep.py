@@ -6,7 +6,7 @@ from trainer import cli
 from trainer.config import hydra_context
 from trainer.help import config_yaml, take_cfg_flag, usage
 from trainer.sweep.api import sweep_session
-from trainer.sweep.grid import compose_sweep
+from trainer.sweep.session import compose_sweep
 
 USAGE = functools.partial(usage, "sweep")
 

@@ -27,7 +27,7 @@ MODEL_TRAINING = "custom_model_development"
 LOG10_LR = "log10_lr"
 
 # A trial's run: its metrics. Evaluations add the task's own keys (VAL_LOSS, VAL_ACCURACY).
-TRAIN_LOSS = "train_loss"  # one point per step
+TRAIN_LOSS = "train_loss"  # one point per step, or one in trainer.log_every
 VAL_LOSS = "val_loss"
 VAL_ACCURACY = "val_accuracy"
 DIVERGED_METRIC = "diverged"  # 1.0 or 0.0 at the last step; absent for a failed trial
@@ -46,7 +46,7 @@ FINAL_KEYS = (FINAL_TRAIN_LOSS, FINAL_VAL_LOSS, FINAL_VAL_ACCURACY)
 # A trial's run: its files.
 CONFIG_FILE = "config.yaml"
 TRACEBACK_FILE = "traceback.txt"  # a failed trial's
-LOSS_CURVE_FILE = "loss_curve.png"
+TRAIN_LOSS_FILE = "train_loss.npz"  # every step's train_loss, float64 (trainer.curve.from_npz)
 TRAJECTORY_FILE = "trajectory.png"  # 2-D tasks only
 
 # A sweep's parent run: tags, params, metrics (also one per outcome: trials that ended so), files.

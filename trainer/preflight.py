@@ -29,11 +29,8 @@ def check_session_values(session: dict) -> None:
         check_group_ranges(group, session[group])
     if not str(session["sweep"]["name"]).strip():
         raise ConfigError("sweep.name is empty: name the sweep (its parent run is named after it)")
-    if not session["tracking"]["enabled"]:
-        raise ConfigError(
-            "tracking=none: a sweep records its trials in MLflow; use tracking=mlflow"
-        )
-    check_tracking_values(session["tracking"])
+    if session["tracking"]["enabled"]:
+        check_tracking_values(session["tracking"])
     check_address_form(session["ray"]["address"])
 
 
@@ -59,10 +56,11 @@ def check_tracking_values(tracking: dict) -> str:
     return uri
 
 
-def check_session(session: dict) -> str:
-    """A sweep session's tracking store and Ray address, reached; the store's absolute URI."""
+def check_session(session: dict) -> str | None:
+    """A sweep session's tracking store and Ray address, reached; the store's absolute URI, or
+    None for `tracking=none` (the sweep records nothing)."""
     check_session_values(session)
-    uri = check_tracking(session["tracking"])
+    uri = check_tracking(session["tracking"]) if session["tracking"]["enabled"] else None
     check_address(session["ray"]["address"])
     return uri
 

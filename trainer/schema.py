@@ -51,6 +51,7 @@ class TrainerConf:
     batch_size: int = MISSING
     eval_every: int = MISSING
     seed: int = MISSING
+    log_every: int = MISSING
     divergence: DivergenceConf = field(default_factory=DivergenceConf)
 
     ranges: ClassVar[dict[str, Interval]] = {
@@ -58,6 +59,7 @@ class TrainerConf:
         "batch_size": POSITIVE,
         "eval_every": POSITIVE,
         "seed": AT_LEAST_ZERO,
+        "log_every": AT_LEAST_ZERO,
     }
 
 

@@ -11,6 +11,7 @@ from mlflow import MlflowClient
 from mlflow.entities import Metric, Param
 
 from trainer import contract
+from trainer.curve import curve_steps, to_npz
 from trainer.naming import run_params
 from trainer.result import FAILED, Result
 from trainer.uri import sqlite_path
@@ -36,15 +37,18 @@ def open_store(uri: str, experiment: str) -> tuple[MlflowClient, str]:
 
 
 def result_metrics(result: Result) -> list[Metric]:
-    """Every finite point: train_loss per step, validation at evaluations, final_* and diverged.
+    """train_loss at the steps `trainer.log_every` keeps (trainer.curve.curve_steps), validation
+    at evaluations, final_* and diverged; every step is in the run's train_loss.npz.
 
     MLflow would store NaN as 0 and clamp infinities, drawing a false curve, so non-finite
     values are left out; the divergence tags carry them instead.
     """
     now = int(time.time() * 1000)
+    event = result.divergence
+    steps = curve_steps(result.config, result.steps_run, event.step if event else None)
     metrics = [
         Metric(contract.TRAIN_LOSS, value, now, step)
-        for step, value in enumerate(result.train_loss.tolist())
+        for step, value in zip(steps.tolist(), result.train_loss[steps].tolist(), strict=True)
         if math.isfinite(value)
     ]
     for point in result.evals:
@@ -110,8 +114,11 @@ def batches(params: dict[str, str], metrics: list[Metric]):
 
 
 def result_files(result: Result) -> dict[str, bytes]:
-    """config.yaml, the plots the worker rendered, and a failed trial's traceback."""
+    """config.yaml, every step's loss (train_loss.npz), the plots the worker rendered, and a
+    failed trial's traceback."""
     files = {contract.CONFIG_FILE: yaml.safe_dump(result.config, sort_keys=False).encode()}
+    if result.steps_run:
+        files[contract.TRAIN_LOSS_FILE] = to_npz(result.train_loss)
     files.update(result.plots)
     if result.error is not None:
         files[contract.TRACEBACK_FILE] = result.error.encode()

@@ -5,7 +5,7 @@ import traceback
 from dataclasses import replace
 
 from trainer.loop import train_with_task
-from trainer.plots import render_run_plots
+from trainer.raster import render_run_plots
 from trainer.result import Result
 
 

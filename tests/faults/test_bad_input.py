@@ -103,7 +103,6 @@ CASES = [
     sweep("sweep.trials_per_task=0", ">= 1"),
     sweep("sweep.name=", "name the sweep", names="sweep.name"),
     sweep("tracking.experiment=", "name the MLflow experiment", names="tracking.experiment"),
-    sweep("tracking=none", "tracking=mlflow"),
     sweep("tracking.uri=sqlite:///:memory:", "name a file"),
     sweep("tracking.uri=http://", "host:port"),
     sweep(f"tracking.uri=postgresql://u:secretpw@127.0.0.1:{CLOSED}/db", "running", names=":***@"),

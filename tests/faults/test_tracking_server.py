@@ -86,7 +86,7 @@ def test_server_lost_mid_sweep_spools_results_and_the_rerun_logs_them(tmp_path, 
     # Artifacts went through the server, not to a local path of this process.
     files = {a.path for a in client.list_artifacts(parent.info.run_id)}
     assert {contract.HEATMAP_FILE, contract.RESULTS_FILE} <= files
-    assert contract.LOSS_CURVE_FILE in {a.path for a in client.list_artifacts(runs[0].info.run_id)}
+    assert contract.TRAIN_LOSS_FILE in {a.path for a in client.list_artifacts(runs[0].info.run_id)}
 
 
 def test_a_sweep_against_a_server_prints_no_mlflow_run_links(tmp_path, server):

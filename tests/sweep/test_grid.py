@@ -7,7 +7,8 @@ from hydra import compose
 from support import run_script
 
 from trainer.config import ConfigError, compose_config, hydra_context, to_plain, trial_config
-from trainer.sweep.grid import compose_sweep, expand, logspace
+from trainer.sweep.grid import expand, logspace
+from trainer.sweep.session import compose_sweep
 
 
 def grid_of(params: dict, cli: list[str]):

@@ -2,13 +2,18 @@
 
 import csv
 import io
+import time
 
 import pytest
 from mlflow import MlflowClient
 from support import children, history_steps, parents, run_script, sqlite_uri
 
 from trainer import contract
+from trainer.config import hydra_context
+from trainer.preflight import check_session
 from trainer.result import CONVERGED, DIVERGED, FAILED
+from trainer.sweep.ray_setup import keep_local_ray_on_loopback
+from trainer.sweep.session import compose_sweep
 
 LRS = [0.01, 0.0153, 0.0235, 0.036, 0.0551, 0.0845, 0.13, 0.2]
 MOMENTA = [0.0, 0.5, 0.9]
@@ -67,7 +72,7 @@ def test_children_are_nested_named_and_carry_the_run_contract(sweep):
         assert run.data.params["task.name"] == "quadratic"
         assert run.data.tags[contract.NODE]
         files = {a.path for a in client.list_artifacts(run.info.run_id)}
-        assert {contract.CONFIG_FILE, contract.LOSS_CURVE_FILE, contract.TRAJECTORY_FILE} <= files
+        assert {contract.CONFIG_FILE, contract.TRAIN_LOSS_FILE, contract.TRAJECTORY_FILE} <= files
 
 
 def test_divergence_matches_the_heavy_ball_stability_boundary(sweep):
@@ -117,12 +122,32 @@ def test_parent_has_summary_metrics_and_artifacts(sweep):
     assert "mlflow ui --backend-store-uri sqlite:///" in done.stdout
 
 
-def test_rerun_creates_no_new_children(sweep):
+def test_rerun_creates_no_new_children_and_reads_no_curve_back(sweep, monkeypatch, capsys):
+    """Run in this process, its store in process too, so that every call the rerun makes on
+    MlflowClient is seen here: it decides there is nothing to do from the runs' records."""
     folder, client, parent, _ = sweep
     before = {r.info.run_id for r in children(client, parent.info.run_id)}
-    run_script("sweep.py", *ARGS, f"tracking.uri={sqlite_uri(folder)}", cwd=folder, check=True)
+    read_back = []
+    real = MlflowClient.get_metric_history
+
+    def get_metric_history(self, run_id, key):
+        read_back.append((run_id, key))
+        return real(self, run_id, key)
+
+    monkeypatch.setattr(MlflowClient, "get_metric_history", get_metric_history)
+    with hydra_context() as loader:
+        session, grid = compose_sweep([*ARGS, f"tracking.uri={sqlite_uri(folder)}"], loader)
+    keep_local_ray_on_loopback(session["ray"]["address"])
+    from trainer.sweep.driver import run_sweep  # imports Ray: only once it is set up
+
+    assert run_sweep(grid, session, check_session(session), None, time.perf_counter()) == 0
+    assert f"{len(before)} already done, 0 to run" in capsys.readouterr().out
+    assert read_back == []
     assert [p.info.run_id for p in parents(client)] == [parent.info.run_id]
     assert {r.info.run_id for r in children(client, parent.info.run_id)} == before
+    # The parent's figure of every curve, drawn by the first run, is still there.
+    files = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert contract.LOSS_CURVES_FILE in files
 
 
 def test_deleted_children_are_restored_exactly(sweep):

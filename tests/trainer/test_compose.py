@@ -173,6 +173,7 @@ def test_overrides_of_the_trainer_group_land(compose):
             "trainer.batch_size=8",
             "trainer.eval_every=3",
             "trainer.seed=5",
+            "trainer.log_every=2",
             "trainer.divergence.factor=100",
         ]
     )
@@ -181,6 +182,7 @@ def test_overrides_of_the_trainer_group_land(compose):
         "batch_size": 8,
         "eval_every": 3,
         "seed": 5,
+        "log_every": 2,
         "divergence": {"factor": 100.0},
     }
 

@@ -191,14 +191,14 @@ def test_a_diverged_run_logs_no_non_finite_metric_value(diverged):
 @pytest.mark.parametrize(
     ("name", "plots"),
     [
-        ("quadratic", {contract.LOSS_CURVE_FILE, contract.TRAJECTORY_FILE}),
-        ("digits", {contract.LOSS_CURVE_FILE}),
-        ("diverged", {contract.LOSS_CURVE_FILE, contract.TRAJECTORY_FILE}),
+        ("quadratic", {contract.TRAJECTORY_FILE}),
+        ("digits", set()),
+        ("diverged", {contract.TRAJECTORY_FILE}),
     ],
 )
-def test_artifacts_are_the_config_and_the_plots(request, tmp_path, name, plots):
+def test_artifacts_are_the_config_the_curve_and_the_plots(request, tmp_path, name, plots):
     stored = request.getfixturevalue(name)
-    assert stored.artifact_names() == {contract.CONFIG_FILE} | plots
+    assert stored.artifact_names() == {contract.CONFIG_FILE, contract.TRAIN_LOSS_FILE} | plots
     assert yaml.safe_load(stored.artifact(contract.CONFIG_FILE, tmp_path)) == stored.config
     for plot in plots:
         assert stored.artifact(plot, tmp_path).startswith(PNG)

@@ -15,13 +15,13 @@ def test_a_trial_comes_back_identified_with_its_figures(compose):
     result = run_trial(config, "abc123", "node-1")
     assert (result.trial_id, result.node, result.outcome) == ("abc123", "node-1", CONVERGED)
     assert np.array_equal(result.train_loss, train(config).train_loss)
-    assert set(result.plots) == {contract.LOSS_CURVE_FILE, contract.TRAJECTORY_FILE}
+    assert set(result.plots) == {contract.TRAJECTORY_FILE}
     assert all(png.startswith(PNG) for png in result.plots.values())
 
 
-def test_a_task_without_a_surface_has_only_its_loss_curve(compose):
+def test_a_task_without_a_surface_has_no_figure_mlflow_charts_its_curve(compose):
     config = compose(["task=linear_regression", "trainer.steps=20"])
-    assert set(run_trial(config, "abc123").plots) == {contract.LOSS_CURVE_FILE}
+    assert run_trial(config, "abc123").plots == {}
 
 
 def test_a_trial_that_raises_is_a_failed_record_with_its_traceback(compose):

@@ -13,8 +13,9 @@ from trainer.config import ConfigError, hydra_context
 from trainer.contract import FINAL_KEYS
 from trainer.preflight import check_session
 from trainer.redact import mask_uri
-from trainer.sweep.grid import Grid, compose_sweep
+from trainer.sweep.grid import Grid
 from trainer.sweep.ray_setup import RAY_ADDRESS, keep_local_ray_on_loopback, ray_address
+from trainer.sweep.session import compose_sweep
 from trainer.sweep.store_process import open_in_background
 from trainer.sweep.summary import Row
 from trainer.uri import resolve_uri, sqlite_path
@@ -73,17 +74,18 @@ def sweep_session(session: dict, grid: Grid) -> SweepResult:
     keep_local_ray_on_loopback(session["ray"]["address"])
     started = time.perf_counter()
     # The store opens in a child process from here on, while this one imports Ray and starts it.
-    tracking = session["tracking"]
-    opening = open_in_background(
-        uri, tracking["experiment"], grid, session["sweep"]["name"], tracking["retry_seconds"]
-    )
+    tracking, opening = session["tracking"], None
+    if uri is not None:  # tracking=none: no store, and no process for it
+        opening = open_in_background(
+            uri, tracking["experiment"], grid, session["sweep"]["name"], tracking["retry_seconds"]
+        )
     from trainer.sweep.driver import execute  # Ray is imported only now, once set up
 
     outcome = execute(grid, session, uri, opening, started)
     result = SweepResult(
         outcome.parent_run_id, records(outcome.rows), STATUS[outcome.code], outcome.code
     )
-    if outcome.code == 0:
+    if outcome.code == 0 and uri is not None:
         from trainer.sweep import links
 
         if session["sweep"]["ui"] and not links.is_server(uri):

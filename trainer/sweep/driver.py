@@ -13,7 +13,9 @@ from trainer.config import ConfigError
 from trainer.naming import run_name
 from trainer.redact import mask_uri
 from trainer.result import DIVERGED, FAILED
+from trainer.sweep.batching import Batcher
 from trainer.sweep.grid import Grid, Trial
+from trainer.sweep.no_store import NoStore
 from trainer.sweep.ranking import Ranking, choose_ranking
 from trainer.sweep.runner import RayTrials, connect
 from trainer.sweep.store_process import StoreProcess
@@ -62,13 +64,14 @@ def _terminate(*_):
 
 
 def execute(
-    grid: Grid, session: dict, uri: str, opening: StoreProcess | None, started: float
+    grid: Grid, session: dict, uri: str | None, opening: StoreProcess | None, started: float
 ) -> Outcome:
     """Take the sweep's lease, start Ray (or attach), run the sweep, stop Ray. `opening` is a
-    StoreProcess started before Ray (or None where processes cannot fork): the store sorts
-    earlier runs while Ray starts. `sweep.search` picks what runs the trials: `sweep` (the
-    grid) or the boundary search. After start, any failure ends the parent FAILED or KILLED
-    with the reason, and nothing RUNNING."""
+    StoreProcess started before Ray (or None where processes cannot fork, or with no `uri`:
+    tracking=none records nothing): the store sorts earlier runs while Ray starts.
+    `sweep.search` picks what runs the trials: `sweep` (the grid) or the boundary search.
+    After start, any failure ends the parent FAILED or KILLED with the reason, and nothing
+    RUNNING."""
     ray_cfg, sweep_cfg, tracking = session["ray"], session["sweep"], session["tracking"]
     store, leased = None, None
     previous = signal.getsignal(signal.SIGTERM)
@@ -76,7 +79,9 @@ def execute(
     try:
         # Nothing is deleted and Ray does not start before this driver holds the lease.
         leased = opening.leased() if opening is not None else None
-        if leased is None:
+        if uri is None:
+            store = NoStore()  # tracking=none: nothing is recorded
+        elif leased is None:
             store = open_in_process(uri, tracking, grid, sweep_cfg["name"])
         cpus = connect(ray_cfg["address"], ray_cfg["num_cpus"], ray_cfg["dashboard"])
         # After Ray's start, which installs a handler of its own that ends the process at once.
@@ -157,7 +162,7 @@ class Progress:
 
 
 def sweep(
-    grid: Grid, sweep_cfg: dict, uri: str, cpus: int, store: Store, started: float
+    grid: Grid, sweep_cfg: dict, uri: str | None, cpus: int, store: Store, started: float
 ) -> Outcome:
     """Submit what is left to Ray, log results as they come, and write the parent's summary."""
     work = plan(grid, store)
@@ -171,7 +176,7 @@ def sweep(
     progress = Progress(*store.replay_spool(work.names))
     print(
         f"sweep {sweep_cfg['name']}: {len(grid.trials)} trials, {work.done} already "
-        f"done, {len(work.todo)} to run on {cpus} CPUs; tracking {mask_uri(uri)}"
+        f"done, {len(work.todo)} to run on {cpus} CPUs; tracking {mask_uri(uri) if uri else 'none'}"
     )
     run(runner, work, store, progress)
     ranking = choose_ranking(sweep_cfg, grid)
@@ -187,7 +192,8 @@ def plan(grid: Grid, store: Store) -> Plan:
 
 
 def run(runner: RayTrials, work: Plan, store: Store, progress: Progress) -> None:
-    """Log each result as it comes, with a progress bar; the first Ctrl-C stops after it."""
+    """Log the results of each wait on Ray in a few calls to the store (Batcher), with a
+    progress bar; the first Ctrl-C stops after the call in hand."""
     bar = tqdm(
         total=len(work.names),
         initial=len(work.names) - len(work.todo),
@@ -196,16 +202,19 @@ def run(runner: RayTrials, work: Plan, store: Store, progress: Progress) -> None
         dynamic_ncols=True,
     )
     tally = {DIVERGED: 0, FAILED: 0}
+    batcher = Batcher()
     with Interrupt() as interrupt, bar:
         for results in runner.results():
-            for result in results:
-                name = work.names[result.trial_id]
-                if not store.log(result, name):
-                    progress.spooled += 1
-                progress.rows.append(Row.from_result(result, name))
-                tally[result.outcome] = tally.get(result.outcome, 0) + 1
-                bar.set_postfix(diverged=tally[DIVERGED], failed=tally[FAILED], refresh=False)
-                bar.update(1)
+            for some in batcher.slices(results):
+                names = [work.names[result.trial_id] for result in some]
+                progress.spooled += store.log_many(some, names)
+                for result, name in zip(some, names, strict=True):
+                    progress.rows.append(Row.from_result(result, name))
+                    tally[result.outcome] = tally.get(result.outcome, 0) + 1
+                    bar.set_postfix(diverged=tally[DIVERGED], failed=tally[FAILED], refresh=False)
+                    bar.update(1)
+                if interrupt.requested:
+                    break
             if interrupt.requested:
                 runner.cancel()
                 break
@@ -216,7 +225,7 @@ def report(
     store: Store,
     progress: Progress,
     trials: int,
-    uri: str,
+    uri: str | None,
     cpus: int,
     started: float,
     ranking: Ranking,
@@ -233,6 +242,9 @@ def report(
         )
         _abort(store, "FAILED", f"{kept} results could not be logged: {down}")
         return Outcome(1, rows)
+    if progress.interrupted and uri is None:
+        print(f"interrupted after {len(rows)} of {trials} trials; tracking=none: nothing recorded")
+        return Outcome(130, rows)
     if progress.interrupted:
         logged = len(rows) + len(store.finished)
         _abort(store, "KILLED", f"interrupted by Ctrl-C with {logged} of {trials} trials logged")
@@ -242,10 +254,14 @@ def report(
         )
         return Outcome(130, rows)
 
-    rows += store.earlier_rows()
+    # A rerun that ran nothing reads no curve back: on a 10,000-trial sweep that is minutes.
+    rows += store.earlier_rows(bool(rows))  # read_curves
     elapsed = time.perf_counter() - started
     store.finish(rows, elapsed, cpus, ranking)
     _, logging_seconds, parent_id = store.status()
     print(table(rows, elapsed, cpus, ranking))
+    if uri is None:
+        print("tracking=none: nothing was recorded")
+        return Outcome(0, rows)
     print(f"logging to MLflow took {logging_seconds:.1f} s of the {elapsed:.1f} s")
     return Outcome(0, rows, parent_id, store.experiment())

@@ -27,6 +27,8 @@ SHIPPED_EXCLUDES = [
     "*.egg-info",
 ]
 TASKS_PER_CPU = 4
+# At most this many trials per Ray task: a lost node or a bad trial never costs more to redo.
+MAX_TRIALS_PER_TASK = 64
 
 
 def connect(address: str, num_cpus: int | None, dashboard: bool = False) -> int:
@@ -92,8 +94,10 @@ def run_trials(trials: list[Trial]) -> list[Result]:
 
 
 def chunks(trials: list[Trial], cpus: int, per_task: int | None) -> list[list[Trial]]:
-    """About TASKS_PER_CPU tasks per CPU, so short trials are not dominated by per-task overhead."""
-    size = per_task or max(1, math.ceil(len(trials) / (cpus * TASKS_PER_CPU)))
+    """About TASKS_PER_CPU tasks per CPU, so short trials are not dominated by per-task overhead,
+    and never more than MAX_TRIALS_PER_TASK trials in one."""
+    size = per_task or math.ceil(len(trials) / (cpus * TASKS_PER_CPU))
+    size = min(max(1, size), MAX_TRIALS_PER_TASK)
     return [trials[i : i + size] for i in range(0, len(trials), size)]
 
 
@@ -106,19 +110,20 @@ class RayTrials:
             self.pending[run_trials.remote(chunk)] = chunk
 
     def results(self, poll: float = 0.25) -> Iterator[list[Result]]:
-        """Yield each finished chunk's Results; an empty list every `poll` s while none finish."""
+        """Yield the Results of every chunk finished within each `poll` s (an empty list while
+        none finish): one wait for all the work in flight, not one task at a time."""
         while self.pending:
-            ready, _ = ray.wait(list(self.pending), num_returns=1, timeout=poll)
-            if not ready:
-                yield []
+            ready, _ = ray.wait(list(self.pending), num_returns=len(self.pending), timeout=poll)
+            results = []
             for ref in ready:
                 chunk = self.pending.pop(ref)
                 try:
-                    yield ray.get(ref)
+                    results += ray.get(ref)
                 except RayError:
                     # Ray's retries are spent (or the node is gone for good): record, go on.
                     error = traceback.format_exc()
-                    yield [Result.failed(t.config, error, t.trial_id) for t in chunk]
+                    results += [Result.failed(t.config, error, t.trial_id) for t in chunk]
+            yield results
 
     def cancel(self) -> None:
         for ref in self.pending:

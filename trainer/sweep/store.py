@@ -2,26 +2,29 @@
 
 import logging
 import os
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 from mlflow.entities import Metric, RunTag
+from mlflow.exceptions import MlflowException
 
 from trainer import contract
+from trainer.curve import from_npz
 from trainer.provenance import code_fingerprint, provenance_tags
 from trainer.redact import mask_uri
 from trainer.result import FAILED, Result
 from trainer.sweep import parent
-from trainer.sweep.boundary_figure import boundary_png
-from trainer.sweep.boundary_report import boundary_csv, parent_metrics
-from trainer.sweep.figures import heatmap_png, loss_curves_png
+from trainer.sweep.boundary_report import parent_metrics
 from trainer.sweep.grid import Grid
 from trainer.sweep.lease import Lease, LeaseHeld
 from trainer.sweep.links import parent_note
+from trainer.sweep.parent_files import boundary_files, sweep_files
 from trainer.sweep.ranking import Ranking
 from trainer.sweep.retry import STORE_ERRORS, cause, is_transient, retrying
 from trainer.sweep.store_protocol import SpoolFallback, StoreDown
-from trainer.sweep.summary import Row, counts, results_csv, table
+from trainer.sweep.summary import Row, counts
 from trainer.tracking import log_files, log_result, open_store, result_tags
 
 # A few quick retries of MLflow's own per request, then ours (trainer/sweep/retry.py), which
@@ -193,6 +196,15 @@ class SweepStore(SpoolFallback):
         run = self.client.create_run(self.experiment_id, run_name=name, tags=tags)
         self.client.set_terminated(run.info.run_id, "FAILED")
 
+    def write_many(self, results: list[Result], names: list[str]) -> tuple[int, str | None]:
+        """`write` each in order until one cannot be: how many were written, and why not."""
+        for written, (result, name) in enumerate(zip(results, names, strict=True)):
+            try:
+                self.write(result, name, None, True)
+            except StoreDown as error:
+                return written, str(error)
+        return len(results), None
+
     def progress(self) -> tuple[float, str]:
         """Seconds spent logging so far, and the parent run's id."""
         return self.logging_seconds, self.parent_id
@@ -231,65 +243,55 @@ class SweepStore(SpoolFallback):
         """trial_id -> outcome of every trial finished by an earlier invocation."""
         return {tid: run.data.tags.get(contract.OUTCOME, "") for tid, run in self.finished.items()}
 
-    def earlier_rows(self) -> list[Row]:
-        """Trials finished by an earlier invocation with this code, their curves read back."""
-        rows = []
-        for run in self.finished.values():
-            history = self.client.get_metric_history(run.info.run_id, contract.TRAIN_LOSS)
-            curve = np.array([m.value for m in sorted(history, key=lambda m: m.step)])
-            rows.append(Row.from_run(run, curve))
-        return rows
+    def earlier_rows(self, read_curves: bool = True) -> list[Row]:
+        """Trials finished by an earlier invocation, from the runs found at the start (their
+        final metrics and tags); with `read_curves`, each one's every step read back too."""
+        return [
+            Row.from_run(run, self._curve(run.info.run_id) if read_curves else np.empty(0))
+            for run in self.finished.values()
+        ]
+
+    def _curve(self, run_id: str) -> np.ndarray:
+        """Every step of a run's train_loss, from its train_loss.npz; the tracked points of a
+        run logged before there was one."""
+        with tempfile.TemporaryDirectory() as folder:
+            try:
+                path = self.client.download_artifacts(run_id, contract.TRAIN_LOSS_FILE, folder)
+                return from_npz(Path(path).read_bytes())
+            except (MlflowException, OSError):
+                pass
+        history = self.client.get_metric_history(run_id, contract.TRAIN_LOSS)
+        return np.array([m.value for m in sorted(history, key=lambda m: m.step)])
 
     def finish(self, rows: list[Row], elapsed: float, cpus: int, ranking: Ranking) -> None:
-        """The parent's summary: counts, this invocation's wall and logging time, figures."""
-        now = int(time.time() * 1000)
-        metrics = {
-            **counts(rows, ranking),
-            contract.WALL_TIME_S: elapsed,
-            contract.LOGGING_S: self.logging_seconds,
-        }
-        configs = {t.trial_id: t.config for t in self.grid.trials}
-        files = {
-            contract.RESULTS_FILE: results_csv(rows).encode(),
-            contract.HEATMAP_FILE: heatmap_png(rows, self.grid.axes, configs, ranking),
-            contract.LOSS_CURVES_FILE: loss_curves_png(rows, self.grid.axes),
-            contract.SUMMARY_FILE: table(rows, elapsed, cpus, ranking).encode(),
-        }
-        ranked_by = [RunTag("sweep.metric", ranking.metric), RunTag("sweep.mode", ranking.mode)]
-        # The run's description: the command that reproduces the sweep, then its pictures, on
-        # the page the sweep's link opens.
+        """The parent's summary: counts, this invocation's wall and logging time, figures; its
+        description the command that reproduces the sweep, then its pictures."""
         pictures = parent_note(self.parent_id, [contract.HEATMAP_FILE, contract.LOSS_CURVES_FILE])
-        note = f"{parent.command_line()}\n\n{pictures}"
+        tags = {
+            "sweep.metric": ranking.metric,
+            "sweep.mode": ranking.mode,
+            contract.NOTE: f"{parent.command_line()}\n\n{pictures}",
+        }
+        metrics = {**counts(rows, ranking), contract.WALL_TIME_S: elapsed}
+        self._end_parent(metrics, sweep_files(rows, self.grid, elapsed, cpus, ranking), tags)
+
+    def finish_boundary(self, reports: list, summary: str, title: str, elapsed: float) -> None:
+        """A boundary search's parent: lr* per point as metrics, boundary.png, boundary.csv."""
+        metrics = {**parent_metrics(reports), contract.WALL_TIME_S: elapsed}
+        self._end_parent(metrics, boundary_files(reports, summary, title), {})
+
+    def _end_parent(self, metrics: dict, files: dict[str, bytes], tags: dict[str, str]) -> None:
+        """The parent's metrics (with the logging time), tags and files, then FINISHED; no
+        child left RUNNING."""
+        now = int(time.time() * 1000)
+        metrics = {**metrics, contract.LOGGING_S: self.logging_seconds}
 
         def write(_):
             self._delete_running_children()
             self.client.log_batch(
                 self.parent_id,
                 metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
-                tags=ranked_by,
-            )
-            log_files(self.client, self.parent_id, files)
-            self.client.set_tag(self.parent_id, contract.NOTE, note)
-            self.client.set_terminated(self.parent_id, "FINISHED")
-
-        self._patiently(write)
-        self.ended = True
-
-    def finish_boundary(self, reports: list, summary: str, title: str, elapsed: float) -> None:
-        """A boundary search's parent: lr* per point as metrics, boundary.png, boundary.csv."""
-        now = int(time.time() * 1000)
-        metrics = {**parent_metrics(reports), contract.WALL_TIME_S: elapsed}
-        metrics[contract.LOGGING_S] = self.logging_seconds
-        files = {
-            "boundary.csv": boundary_csv(reports).encode(),
-            "boundary.png": boundary_png(reports, title),
-            contract.SUMMARY_FILE: summary.encode(),
-        }
-
-        def write(_):
-            self._delete_running_children()
-            self.client.log_batch(
-                self.parent_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()]
+                tags=[RunTag(k, v) for k, v in tags.items()],
             )
             log_files(self.client, self.parent_id, files)
             self.client.set_terminated(self.parent_id, "FINISHED")

@@ -95,8 +95,8 @@ class StoreProcess(SpoolFallback):
         return self
 
     def __getattr__(self, method: str):
-        """`write`, `progress`, `abort`, `earlier_rows`, `finish`: SweepStore's, run in the
-        child."""
+        """`write`, `write_many`, `progress`, `abort`, `earlier_rows`, `finish`: SweepStore's,
+        run in the child."""
         if method.startswith("_"):
             raise AttributeError(method)
         return functools.partial(self._call, method)

@@ -30,6 +30,9 @@ class Store(Protocol):
     def log(self, result: Result, name: str, tags: dict[str, str] | None = None) -> bool:
         """Log one trial as a child run (with extra tags); False if it went to the spool instead."""
 
+    def log_many(self, results: list[Result], names: list[str]) -> int:
+        """`log` each result, in one call to the store; how many went to the spool."""
+
     def replay_spool(self, names: dict[str, str]) -> tuple[list[Row], int]:
         """Log what an earlier invocation had to spool; the rows, and how many are still spooled."""
 
@@ -47,8 +50,8 @@ class Store(Protocol):
         """End the parent run `status` (FAILED, KILLED) with tag failure.reason; StoreDown if
         the store cannot be reached."""
 
-    def earlier_rows(self) -> list[Row]:
-        """Trials finished by an earlier invocation, with their curves read back."""
+    def earlier_rows(self, read_curves: bool = True) -> list[Row]:
+        """Trials finished by an earlier invocation; with `read_curves`, their curves too."""
 
     def finish(self, rows: list[Row], elapsed: float, cpus: int) -> None:
         """Write the parent's summary (counts, times, figures) and end it FINISHED."""
@@ -60,9 +63,10 @@ class Store(Protocol):
 class SpoolFallback:
     """`log`, `replay_spool`, `drain` and `status` of a Store, with the spool as the fallback.
 
-    A subclass provides `write(result, name, patient)` (which retries a busy store for the
-    retry window, or tries once if not `patient`, and raises StoreDown when it stays
-    unreachable) and `progress()` (seconds spent logging, the parent run's id). Once a write
+    A subclass provides `write(result, name, extra_tags, patient)` (which retries a busy store
+    for the retry window, or tries once if not `patient`, and raises StoreDown when it stays
+    unreachable), `write_many(results, names)` (how many it wrote, and why it stopped short
+    or None) and `progress()` (seconds spent logging, the parent run's id). Once a write
     raises StoreDown, results go to the local spool; every PROBE_SECONDS the next result tries
     the store once, and as soon as it answers the spool is drained back into it.
     """
@@ -89,6 +93,24 @@ class SpoolFallback:
                 self._went_down(error)
         self.spool.append(result)
         return False
+
+    def log_many(self, results: list[Result], names: list[str]) -> int:
+        """`log` for each result, in one call to the store (one round trip to its process);
+        how many went to the spool."""
+        if self.down is not None and time.monotonic() >= self._next_probe:
+            self.drain(patient=False)
+        written = 0
+        if self.down is None and results:
+            try:
+                written, down = self.write_many(results, names)
+            except StoreDown as error:  # the store's process is gone
+                down = str(error)
+            self.logged.update(result.trial_id for result in results[:written])
+            if down is not None:
+                self._went_down(StoreDown(down))
+        for result in results[written:]:
+            self.spool.append(result)
+        return len(results) - written
 
     def _went_down(self, error: StoreDown) -> None:
         if self.down is None:

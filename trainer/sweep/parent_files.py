@@ -1,0 +1,34 @@
+"""The files a sweep's parent run ends with: its table, figures and summary text."""
+
+from trainer import contract
+from trainer.sweep.boundary_figure import boundary_png
+from trainer.sweep.boundary_report import boundary_csv
+from trainer.sweep.figures import heatmap_png, loss_curves_png
+from trainer.sweep.grid import Grid
+from trainer.sweep.ranking import Ranking
+from trainer.sweep.summary import Row, results_csv, table
+
+
+def sweep_files(
+    rows: list[Row], grid: Grid, elapsed: float, cpus: int, ranking: Ranking
+) -> dict[str, bytes]:
+    """results.csv, heatmap.png, summary.txt and, where curves were read, loss_curves.png."""
+    configs = {t.trial_id: t.config for t in grid.trials}
+    files = {
+        contract.RESULTS_FILE: results_csv(rows).encode(),
+        contract.HEATMAP_FILE: heatmap_png(rows, grid.axes, configs, ranking),
+        contract.SUMMARY_FILE: table(rows, elapsed, cpus, ranking).encode(),
+    }
+    # A rerun that ran nothing read no curves back: the figure logged before stays.
+    if any(row.curve.size for row in rows):
+        files[contract.LOSS_CURVES_FILE] = loss_curves_png(rows, grid.axes)
+    return files
+
+
+def boundary_files(reports: list, summary: str, title: str) -> dict[str, bytes]:
+    """A boundary search's boundary.csv, boundary.png and summary.txt."""
+    return {
+        "boundary.csv": boundary_csv(reports).encode(),
+        "boundary.png": boundary_png(reports, title),
+        contract.SUMMARY_FILE: summary.encode(),
+    }
