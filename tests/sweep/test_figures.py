@@ -10,8 +10,9 @@ from trainer.config import hydra_context
 from trainer.loop import train
 from trainer.naming import run_name
 from trainer.result import DIVERGED
-from trainer.sweep.figures import divergence_threshold, heatmap_figure, loss_curves_figure
+from trainer.sweep.figures import heatmap_figure
 from trainer.sweep.grid import expand
+from trainer.sweep.loss_curves import divergence_threshold, loss_curves_figure
 from trainer.sweep.ranking import Ranking
 from trainer.sweep.summary import Row
 
@@ -110,3 +111,33 @@ def test_heatmap_is_coloured_by_the_ranking_metric():
             [0.0, 0.9][i],
             [0.01, 0.1][j],
         )
+
+
+def test_figures_of_a_10000_trial_sweep_stay_legible():
+    # 100 learning rates x 100 momenta, with synthetic curves: the figures show evenly spaced
+    # values of each axis, and no text per heatmap cell.
+    lrs, momenta = np.geomspace(1e-3, 1, 100), np.linspace(0, 0.99, 100)
+    axes = {
+        "optimizer.lr": [f"{v:g}" for v in lrs],
+        "optimizer.momentum": [f"{v:g}" for v in momenta],
+    }
+    rows = []
+    for lr in lrs:
+        for m in momenta:
+            params = {
+                "optimizer.lr": f"{lr:g}",
+                "optimizer.momentum": f"{m:g}",
+                "optimizer.name": "momentum",
+                "task.name": "linear_regression",
+                "trainer.divergence.factor": "10000.0",
+            }
+            final = {"final_train_loss": lr * (1 - m) + 1e-3}
+            curve = np.geomspace(1.0, final["final_train_loss"], 20)
+            rows.append(Row(f"{lr:g}-{m:g}", "", params, "converged", final, curve=curve))
+    curves = loss_curves_figure(rows, axes)
+    shown = panels(curves)
+    assert len(shown) == 6 and "10 of its 100 values" in curves._suptitle.get_text()
+    assert all(len(axes_.get_lines()) <= 11 for axes_ in shown)  # 10 curves + the threshold
+    heatmap = heatmap_figure(rows, axes, {}, Ranking())
+    [panel] = panels(heatmap)
+    assert len(panel.texts) == 0 and len(panel.get_xticks()) <= 12

@@ -5,14 +5,12 @@ from collections import defaultdict
 
 import numpy as np
 from matplotlib import colormaps
-from matplotlib.colors import LogNorm, Normalize
+from matplotlib.colors import ListedColormap, LogNorm, Normalize
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
-from numpy.lib.stride_tricks import sliding_window_view
 
 from trainer.build import build_task
-from trainer.plots import log_scale, to_png
+from trainer.plots import to_png
 from trainer.result import CONVERGED, DIVERGED
 from trainer.sweep.ranking import Ranking
 from trainer.sweep.summary import Row, best
@@ -27,8 +25,19 @@ SECOND_AXES = (
     "trainer.batch_size",
 )
 HEAVY_BALL = ("sgd", "momentum")
-# Loss curves are averaged over windows of about 1% of the run.
-SMOOTHING_POINTS = 100
+# Past this many cells a panel's cells carry no text (it would not be legible) and its diverged
+# cells are one translucent layer rather than a patch each; ticks thin out past TICKS.
+LABELLED_CELLS = 400
+TICKS = 12
+
+
+def evenly(values, count: int) -> list:
+    """At most `count` of `values`, evenly spaced, the first and last included: what a figure
+    of a large sweep shows of an axis."""
+    values = list(values)
+    if len(values) <= count:
+        return values
+    return [values[round(i)] for i in np.linspace(0, len(values) - 1, count)]
 
 
 def numeric_axes(axes: dict[str, list[str]]) -> list[str]:
@@ -121,27 +130,36 @@ def _panel(axes, rows: list[Row], x_key, y_key, colour: Colour, metric: str, con
     for row in rows:
         cells[(row.value(x_key) if x_key else 0.0, row.value(y_key) if y_key else 0.0)].append(row)
     grid = np.full((len(ys), len(xs)), np.nan)
+    labelled = len(xs) * len(ys) <= LABELLED_CELLS
+    lost = np.full(grid.shape, np.nan)  # 1: diverged, 0.5: failed; drawn as one layer
+    column, line = {x: j for j, x in enumerate(xs)}, {y: i for i, y in enumerate(ys)}
     for (x, y), members in cells.items():
-        i, j = ys.index(y), xs.index(x)
+        i, j = line[y], column[x]
         finals = [m.final[metric] for m in members if m.outcome == CONVERGED and metric in m.final]
         diverged = [m.divergence_step for m in members if m.outcome == DIVERGED]
         if diverged or not finals:
-            label = f"div@{min(diverged)}" if diverged else "failed"
-            axes.text(j, i, label, ha="center", va="center", fontsize=7, color="black")
-            axes.add_patch(_cell_patch(j, i, "red" if diverged else "grey"))
+            if labelled:
+                label = f"div@{min(diverged)}" if diverged else "failed"
+                axes.text(j, i, label, ha="center", va="center", fontsize=7, color="black")
+                axes.add_patch(_cell_patch(j, i, "red" if diverged else "grey"))
+            else:
+                lost[i, j] = 1.0 if diverged else 0.5
             continue
         grid[i, j] = float(np.median(finals))
-        text = f"{grid[i, j]:.2g}"
-        axes.text(
-            j, i, text, ha="center", va="center", fontsize=7, color=colour.text_colour(grid[i, j])
-        )
+        if labelled:
+            text, shade = f"{grid[i, j]:.2g}", colour.text_colour(grid[i, j])
+            axes.text(j, i, text, ha="center", va="center", fontsize=7, color=shade)
         if any(m is best_row for m in members):
             axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="cyan", lw=3))
     image = None
     if colour.norm is not None:
         image = axes.imshow(grid, origin="lower", aspect="auto", cmap=colour.cmap, norm=colour.norm)
-    axes.set_xticks(range(len(xs)), [f"{x:g}" for x in xs], rotation=45)
-    axes.set_yticks(range(len(ys)), [f"{y:g}" for y in ys] if y_key else [""])
+    if not labelled:
+        reds = ListedColormap(["grey", "red"])
+        axes.imshow(lost, origin="lower", aspect="auto", cmap=reds, vmin=0.5, vmax=1, alpha=0.5)
+    shown_x, shown_y = evenly(range(len(xs)), TICKS), evenly(range(len(ys)), TICKS)
+    axes.set_xticks(shown_x, [f"{xs[j]:.3g}" for j in shown_x], rotation=45)
+    axes.set_yticks(shown_y, [f"{ys[i]:.3g}" for i in shown_y] if y_key else [""])
     axes.set_xlim(-0.5, len(xs) - 0.5)
     axes.set_ylim(-0.5, len(ys) - 0.5)
     axes.set_xlabel(x_key or "")
@@ -175,114 +193,3 @@ def _stability_boundary(axes, rows, x_key, y_key, xs, ys, configs) -> None:
         line_y += [i - 0.5, i + 0.5]
     axes.plot(line_x, line_y, color="orange", lw=2.5, label="lr = 2(1+m)/lambda_max")
     axes.legend(loc="upper left", fontsize=7)
-
-
-def loss_curves_png(rows: list[Row], axes: dict[str, list[str]]) -> bytes:
-    return to_png(loss_curves_figure(rows, axes), tight=True)
-
-
-def loss_curves_figure(rows: list[Row], axes: dict[str, list[str]]) -> Figure:
-    """Every trial's training loss on a log scale, one panel per value of the heatmap's second
-    axis (momentum), coloured by its first (lr), so the lecture's four regimes show: too small
-    a learning rate crawls, a good one descends smoothly, too large a one overshoots (a noisy
-    curve that stalls or climbs) and far too large a one diverges. A diverged curve ends at its
-    divergence step, clipped at the divergence threshold (trainer.divergence.factor x initial
-    loss), where a cross marks it."""
-    colour_key = heatmap_axes(rows, axes)[0]
-    shades = {}
-    if colour_key is not None:
-        values = sorted({r.value(colour_key) for r in rows if r.curve.size})
-        palette = colormaps["plasma"](np.linspace(0.0, 0.85, len(values)))
-        shades = dict(zip(values, palette, strict=True))
-    panels = _curve_panels(rows, axes, colour_key)
-    if not panels:
-        figure = Figure(figsize=(6, 2))
-        figure.text(0.5, 0.5, "no loss curves: no trial ran a step", ha="center")
-        return figure
-    window = max(1, max(r.curve.size for r in rows) // SMOOTHING_POINTS)
-    lines, columns = grid_shape(len(panels))
-    figure = Figure(figsize=(4.6 * columns + 1.4, 3.4 * lines + 0.6))
-    groups = sorted({panel_key(r) for r in rows if r.curve.size})
-    scope = f" ({groups[0]})" if len(groups) == 1 else ""
-    colouring = f", coloured by {colour_key}" if colour_key else ""
-    figure.suptitle(f"Training loss of every trial{scope}{colouring}")
-    shared = None
-    for index, (title, members) in enumerate(panels.items(), start=1):
-        plot = figure.add_subplot(lines, columns, index, sharex=shared, sharey=shared)
-        shared = shared or plot
-        for row in members:
-            shade = shades.get(row.value(colour_key), "grey") if colour_key else "grey"
-            _draw_curve(plot, row, shade, window)
-        threshold = float(np.median([divergence_threshold(row) for row in members]))
-        plot.axhline(threshold, color="grey", ls=":", lw=1)
-        plot.set_title(title, fontsize=10)
-        if index > len(panels) - columns:
-            plot.set_xlabel("step")
-        if index % columns == 1 or columns == 1:
-            plot.set_ylabel(f"train_loss, mean of {window} steps" if window > 1 else "train_loss")
-    log_scale(shared)
-    if shades:
-        handles = [Line2D([], [], color=shade, lw=2) for shade in shades.values()]
-        labels = [f"{value:g}" for value in shades]
-        if any(r.outcome == DIVERGED for r in rows):
-            handles.append(Line2D([], [], color="black", marker="x", ls="", ms=7))
-            labels.append("diverged")
-        handles.append(Line2D([], [], color="grey", ls=":"))
-        labels.append("divergence\nthreshold")
-        figure.axes[min(columns, len(panels)) - 1].legend(
-            handles,
-            labels,
-            title=colour_key,
-            fontsize=8,
-            loc="upper left",
-            bbox_to_anchor=(1.02, 1.0),
-        )
-    return figure
-
-
-def _curve_panels(rows: list[Row], axes, colour_key) -> dict[str, list[Row]]:
-    """Rows grouped by task and optimizer, then by the heatmap's second axis; titled."""
-    groups = defaultdict(list)
-    for row in rows:
-        if row.curve.size:
-            groups[panel_key(row)].append(row)
-    panels = {}
-    for group, members in sorted(groups.items()):
-        others = [key for key in heatmap_axes(members, axes) if key not in (None, colour_key)]
-        y_key = others[0] if others else None
-        prefix = f"{group}, " if len(groups) > 1 else ""
-        if y_key is None:
-            panels[group] = members
-            continue
-        for value in sorted({r.value(y_key) for r in members}):
-            title = f"{prefix}{y_key.split('.')[-1]} = {value:g}"
-            panels[title] = [r for r in members if r.value(y_key) == value]
-    return panels
-
-
-def _draw_curve(plot, row: Row, shade, window: int) -> None:
-    steps = np.arange(row.curve.size)
-    if row.outcome != DIVERGED:
-        plot.plot(steps, trailing_mean(row.curve, window), color=shade, lw=0.9)
-        return
-    # The curve runs on to its divergence step, where its loss passed the threshold (or was
-    # not finite): drawn there at the threshold, and marked.
-    threshold = divergence_threshold(row)
-    smoothed = trailing_mean(np.minimum(row.curve, threshold), window)
-    steps = np.append(steps[steps < row.divergence_step], row.divergence_step)
-    losses = np.append(smoothed[: steps.size - 1], threshold)
-    plot.plot(steps, losses, color=shade, lw=0.9)
-    plot.plot(row.divergence_step, threshold, "x", color="black", ms=7, mew=1.5)
-
-
-def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
-    """The mean of each step's last `window` losses: a minibatch loss is a noisy sample of the
-    training loss, and on a log scale the batches that happen to fit perfectly (loss near 0)
-    would hide the trend. Trailing, so a blow-up shows at the step it starts."""
-    padded = np.concatenate([np.full(window - 1, np.nan), values])
-    return np.nanmean(sliding_window_view(padded, window), axis=1)
-
-
-def divergence_threshold(row: Row) -> float:
-    """The loss above which the run was called diverged: factor x its initial loss."""
-    return float(row.params["trainer.divergence.factor"]) * abs(row.curve[0])

@@ -3,8 +3,9 @@
 from trainer import contract
 from trainer.sweep.boundary_figure import boundary_png
 from trainer.sweep.boundary_report import boundary_csv
-from trainer.sweep.figures import heatmap_png, loss_curves_png
+from trainer.sweep.figures import heatmap_png
 from trainer.sweep.grid import Grid
+from trainer.sweep.loss_curves import loss_curves_png
 from trainer.sweep.ranking import Ranking
 from trainer.sweep.summary import Row, results_csv, table
 
