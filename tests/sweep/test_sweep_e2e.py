@@ -138,9 +138,10 @@ def test_rerun_creates_no_new_children_and_reads_no_curve_back(sweep, monkeypatc
     with hydra_context() as loader:
         session, grid = compose_sweep([*ARGS, f"tracking.uri={sqlite_uri(folder)}"], loader)
     keep_local_ray_on_loopback(session["ray"]["address"])
-    from trainer.sweep.driver import run_sweep  # imports Ray: only once it is set up
+    from trainer.sweep.driver import execute  # imports Ray: only once it is set up
 
-    assert run_sweep(grid, session, check_session(session), None, time.perf_counter()) == 0
+    outcome = execute(grid, session, check_session(session), None, time.perf_counter())
+    assert outcome.code == 0
     assert f"{len(before)} already done, 0 to run" in capsys.readouterr().out
     assert read_back == []
     assert [p.info.run_id for p in parents(client)] == [parent.info.run_id]

@@ -125,7 +125,7 @@ def test_check_targets_accepts_the_project_configs_and_refuses_a_wrong_group_tar
         (
             ["+trainer.stpes=5"],
             "trainer.stpes is not allowed: trainer takes batch_size, divergence, eval_every, "
-            "seed, steps",
+            "log_every, seed, steps",
         ),
         (
             ["+trainer.divergence.x=1"],

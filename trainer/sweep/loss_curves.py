@@ -132,4 +132,4 @@ def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
 
 def divergence_threshold(row: Row) -> float:
     """The loss above which the run was called diverged: factor x its initial loss."""
-    return float(row.params["trainer.divergence.factor"]) * abs(row.curve[0])
+    return float(row.params["trainer.divergence.factor"]) * abs(float(row.curve[0]))
