@@ -40,10 +40,12 @@ def main(args: list[str]) -> int:
     result = run_trial(config, trial_id(config))
     print(summary(result))
     if uri is not None:
+        from trainer.provenance import provenance_tags
         from trainer.tracking import log_result, open_store  # MLflow loads only now
 
         client, experiment_id = open_store(uri, tracking["experiment"])
-        run_id = log_result(client, experiment_id, result, run_name(config))
+        code = provenance_tags([config])  # the code that produced it, as a sweep's runs
+        run_id = log_result(client, experiment_id, result, run_name(config), code)
         shown = mask_uri(uri)
         print(f"logged run {run_id} to {shown}; view it with:")
         print(f"  mlflow ui --backend-store-uri {shown}")

@@ -215,3 +215,11 @@ def test_a_custom_optimizer_trains_with_tracking_none_and_writes_no_store(script
     assert f"{contract.FINAL_TRAIN_LOSS}: {last:.6g}\n" in done.stdout
     assert "logged run" not in done.stdout
     assert list(launched.cwd.iterdir()) == [] and list(launched.store.iterdir()) == []
+
+
+def test_a_run_records_the_code_that_produced_it(quadratic):
+    from trainer.provenance import code_fingerprint
+
+    tags = quadratic.run.data.tags
+    assert tags[contract.CODE_FINGERPRINT] == code_fingerprint([{}])
+    assert {"version.python", "version.numpy", "version.mlflow"} <= set(tags)
