@@ -44,8 +44,8 @@ def assert_refused_by(done, holder_pid: int) -> str:
 
 
 def test_a_second_driver_is_refused_and_the_first_finishes_exactly_once(tmp_path):
-    # Twice as long: the second driver takes seconds to start, and must find the first running.
-    longer = [arg.replace("steps=2000", "steps=4000") for arg in GRID]
+    # Longer trials: the second driver takes seconds to start, and must find the first running.
+    longer = [arg.replace("steps=2000", "steps=20000") for arg in GRID]
     args = [*longer, f"tracking.uri={sqlite_uri(tmp_path)}"]
     first = SweepProcess(args, cwd=tmp_path)
     first.wait_for(trials=1)

@@ -134,7 +134,7 @@ def test_the_printed_link_opens_the_parent_run_on_the_server(tmp_path, server):
     assert len(children(MlflowClient(server.uri), run_id, "link")) == 2
 
 
-# About two seconds a trial: long enough for a second driver, or an outage, mid-sweep.
+# Short digits trials (about 0.3 s each); the tests that need a sweep alive for long lengthen them.
 LONG_GRID = [
     "task=digits_mlp",
     "optimizer=sgd",
@@ -147,7 +147,9 @@ LONG_GRID = [
 
 
 def test_a_second_driver_on_the_same_server_is_refused_and_the_first_finishes(tmp_path, server):
-    args = [*LONG_GRID[:2], "optimizer.lr=0.01,0.02,0.03,0.05,0.07,0.1,0.15,0.2", *LONG_GRID[3:]]
+    # Longer trials: the second driver takes seconds to start, and must find the first running.
+    longer = [arg.replace("steps=2000", "steps=20000") for arg in LONG_GRID[3:]]
+    args = [*LONG_GRID[:2], "optimizer.lr=0.01,0.02,0.03,0.05,0.07,0.1,0.15,0.2", *longer]
     args += [f"tracking.uri={server.uri}", "tracking.experiment=two_drivers"]
     first = SweepProcess(args, cwd=tmp_path)
     first.wait_for(trials=1)
@@ -163,10 +165,11 @@ def test_a_second_driver_on_the_same_server_is_refused_and_the_first_finishes(tm
 
 
 def test_an_outage_longer_than_the_retry_window_is_drained_in_the_same_run(tmp_path, server):
-    args = [*LONG_GRID, f"tracking.uri={server.uri}", "tracking.experiment=outage"]
+    longer = [arg.replace("steps=2000", "steps=30000") for arg in LONG_GRID]
+    args = [*longer, f"tracking.uri={server.uri}", "tracking.experiment=outage"]
     # Longer trials, and no retries of MLflow's own: trials are still running when the sweep
     # notices the outage, after its 2 s retry window.
-    args += ["trainer.steps=4000", "tracking.retry_seconds=2"]
+    args += ["tracking.retry_seconds=2"]
     no_http_retries = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
     sweep = SweepProcess(args, cwd=tmp_path, env=no_http_retries)
     sweep.wait_for(trials=2)
