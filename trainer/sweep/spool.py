@@ -98,10 +98,6 @@ def to_result(record: dict) -> Result:
         raise SpoolRecordError(f"not a result ({type(error).__name__}: {error})") from None
 
 
-def from_json(line: str | bytes) -> Result:
-    return to_result(read_record(line))
-
-
 def warn(path: Path, line_number: int, reason: str) -> None:
     print(f"warning: {path}:{line_number}: {reason}; the record is skipped", file=sys.stderr)
 
