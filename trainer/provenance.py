@@ -53,9 +53,11 @@ def _targets(node) -> Iterable[str]:
             yield from _targets(value)
 
 
+@functools.cache
 def _target_source(target: str) -> tuple[str, str]:
-    """(the module defining what `target` names, a digest of its source file as it is now). A
-    class of the training packages is covered by their fingerprint: ("", "")."""
+    """(the module defining what `target` names, a digest of its source file as it is now, read
+    once per process, like the packages' fingerprint). A class of the training packages is
+    covered by their fingerprint: ("", "")."""
     try:
         module = inspect.getmodule(locate(target))
     except TargetError:

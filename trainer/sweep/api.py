@@ -102,7 +102,8 @@ def load_sweep(parent_run_id: str, tracking_uri: str | None = None) -> SweepResu
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    from trainer.contract import PARENT_RUN_ID
+    from trainer.contract import SUPERSEDED
+    from trainer.sweep.children import child_runs
 
     uri = resolve_uri(tracking_uri)
     path = sqlite_path(uri)
@@ -113,14 +114,10 @@ def load_sweep(parent_run_id: str, tracking_uri: str | None = None) -> SweepResu
         parent = client.get_run(parent_run_id)
     except MlflowException:
         raise ConfigError(f"parent_run_id={parent_run_id}: no such run in {uri}") from None
-    children = client.search_runs(
-        [parent.info.experiment_id],
-        filter_string=f"tags.`{PARENT_RUN_ID}` = '{parent_run_id}'",
-        max_results=50_000,  # MLflow's largest page: every trial of any sweep this tool runs
-    )
-    return SweepResult(
-        parent_run_id, records(Row.from_run(run, numpy.empty(0)) for run in children)
-    )
+    children = child_runs(client, parent.info.experiment_id, parent_run_id)
+    # A trial logged by code since changed is not one of the sweep's results (README).
+    current = [run for run in children if run.data.tags.get(SUPERSEDED) != "true"]
+    return SweepResult(parent_run_id, records(Row.from_run(run, numpy.empty(0)) for run in current))
 
 
 def records(rows) -> list[dict]:

@@ -17,6 +17,7 @@ from trainer.redact import mask_uri
 from trainer.result import FAILED, Result
 from trainer.sweep import parent
 from trainer.sweep.boundary_report import parent_metrics
+from trainer.sweep.children import child_runs, searched
 from trainer.sweep.grid import Grid
 from trainer.sweep.lease import Lease, LeaseHeld
 from trainer.sweep.links import parent_note
@@ -133,18 +134,11 @@ class SweepStore(SpoolFallback):
         return code_fingerprint([targets])
 
     def _children(self, where: str = "") -> list:
-        runs, token = [], None
-        while True:
-            page = self.client.search_runs(
-                [self.experiment_id],
-                filter_string=f"tags.`{contract.PARENT_RUN_ID}` = '{self.parent_id}'{where}",
-                max_results=1000,
-                page_token=token,
-            )
-            runs.extend(page)
-            token = page.token
-            if not token:
-                return runs
+        """The parent's active children (all of them in bulk; `where` narrows a search)."""
+        if not where:
+            return child_runs(self.client, self.experiment_id, self.parent_id)
+        parent_is = f"tags.`{contract.PARENT_RUN_ID}` = '{self.parent_id}'"
+        return searched(self.client, self.experiment_id, parent_is + where)
 
     def _remove_partial(self, trial_id: str) -> None:
         """Delete what an interrupted attempt left of this trial's run (not superseded ones)."""
