@@ -13,6 +13,7 @@ import numpy as np
 from bench_load import add_load_args, add_long_args, bench_load, bench_long
 from bench_logging import add_logging_args, bench_logging
 from bench_sweep import add_sweep_args, bench_sweep
+from hand_mlp import hand_step
 
 import autodiff
 from autodiff import nn
@@ -35,33 +36,6 @@ def engine_step(model, optimizer, x, y):
     return loss.data
 
 
-def hand_step(params, velocities, x, y):
-    """The same step written directly in numpy, backward derived by hand.
-
-    The Momentum update is written out here too, on purpose: this side is the reference the
-    engine side (autodiff and the optimizers package) is timed and checked against.
-    """
-    w1, b1, w2, b2 = params
-    n = x.shape[0]
-    rows = np.arange(n)
-    h = np.tanh(x @ w1 + b1)
-    z = h @ w2 + b2
-    shifted = z - z.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    total = e.sum(axis=1, keepdims=True)
-    loss = np.mean(np.log(total[:, 0]) - shifted[rows, y])
-    dz = e / total  # d loss / d z = (softmax - onehot) / N
-    dz[rows, y] -= 1.0
-    dz /= n
-    dh = (dz @ w2.T) * (1.0 - h * h)
-    grads = (x.T @ dh, dh.sum(axis=0), h.T @ dz, dz.sum(axis=0))
-    for p, v, g in zip(params, velocities, grads, strict=True):
-        v *= MOMENTUM  # v <- alpha v - eta g
-        v -= LR * g
-        p += v  # theta <- theta + v
-    return loss
-
-
 def _make_side(side, batch, sizes):
     """Seeded data and MLP weights, the same for both sides; returns (step, parameter arrays)."""
     rng = np.random.default_rng(0)
@@ -74,7 +48,7 @@ def _make_side(side, batch, sizes):
         optimizer = Momentum(params, lr=LR, momentum=MOMENTUM)
         return (lambda: engine_step(model, optimizer, x, y)), arrays
     velocities = [np.zeros_like(a) for a in arrays]
-    return (lambda: hand_step(arrays, velocities, x, y)), arrays
+    return (lambda: hand_step(arrays, velocities, x, y, LR, MOMENTUM)), arrays
 
 
 def _side_worker(conn, side, batch, sizes):

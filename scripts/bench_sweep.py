@@ -1,7 +1,8 @@
-"""Sweep benchmarks for scripts/bench.py: our sweep vs Ray Tune vs a serial loop."""
+"""Sweep benchmarks for scripts/bench.py: our sweep vs Ray Tune vs serial loops."""
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -9,6 +10,12 @@ import time
 from pathlib import Path
 
 SCRIPTS = Path(__file__).resolve().parent
+A, B, C, D = (
+    "(a) gradsweep",
+    "(b) Ray Tune + MLflow",
+    "(c) serial hand-written loop",
+    "(d) serial engine loop",
+)
 MOMENTA = [0.0, 0.5, 0.9, 0.99]
 STEPS = 200
 # The 32-trial grid of the issue: digits MLP 64-64-10, 200 steps of batch 64. tanh, stated
@@ -65,8 +72,32 @@ def tune(folder: Path, cpus: int) -> float:
     )
 
 
-def serial(folder: Path) -> float:
-    """(c) The same 32 trainings in one plain loop: numpy only, no Ray, no logging."""
+def serial_setup(configs: list[dict]) -> dict:
+    """What bench_serial.py needs of the grid: its points and the settings they share."""
+    task, trainer = configs[0]["task"], configs[0]["trainer"]
+    return {
+        "points": [[c["optimizer"]["lr"], c["optimizer"]["momentum"]] for c in configs],
+        "sizes": [64, *task["hidden"], 10],
+        "val_fraction": task["val_fraction"],
+        "data_seed": task["data_seed"],
+        "seed": trainer["seed"],
+        "batch_size": trainer["batch_size"],
+        "steps": trainer["steps"],
+        "factor": trainer["divergence"]["factor"],
+    }
+
+
+def serial(folder: Path, setup: dict) -> tuple[float, list[dict]]:
+    """(c) The same trainings in one plain loop of the hand-written numpy step; its results."""
+    folder.mkdir()
+    (folder / "setup.json").write_text(json.dumps(setup))
+    script = str(SCRIPTS / "bench_serial.py")
+    seconds = timed([sys.executable, script, "setup.json", "results.json"], folder)
+    return seconds, json.loads((folder / "results.json").read_text())
+
+
+def engine_serial(folder: Path) -> float:
+    """(d) The same trainings in one plain loop through the engine (trainer.loop.train)."""
     folder.mkdir()
     return timed([sys.executable, str(SCRIPTS / "bench_sweep.py"), "serial"], folder)
 
@@ -115,32 +146,73 @@ def run_serial() -> None:
 def add_sweep_args(parser):
     parser.add_argument("--cpus", type=int, default=None, help="Ray CPUs (default: all)")
     parser.add_argument("--skip-tune", action="store_true", help="leave out Ray Tune (b)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of (a), (c), (d), alternating; medians"
+    )
 
 
 def bench_sweep(args):
-    """The 32-trial digits grid three ways: this sweep, Ray Tune + MLflow, a serial loop."""
+    """The 32-trial digits grid four ways: this sweep, Ray Tune + MLflow, serial loops."""
     cpus = args.cpus or os.cpu_count()
     print(
         f"32 trials (digits MLP 64-64-10, {STEPS} steps, batch 64, train_loss every step) "
-        f"on {cpus} CPUs; each variant a fresh process and a fresh sqlite store"
+        f"on {cpus} CPUs; each variant a fresh process (and a fresh sqlite store); "
+        f"medians of {args.repeat}"
     )
+    setup = serial_setup(trial_configs())
+    times = {A: [], C: [], D: []}
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        times = {"(a) gradsweep": ours(folder / "a", cpus)}
+        for i in range(args.repeat):
+            times[A].append(ours(folder / f"a{i}", cpus))
+            seconds, hand_results = serial(folder / f"c{i}", setup)
+            times[C].append(seconds)
+            times[D].append(engine_serial(folder / f"d{i}"))
         if not args.skip_tune:
-            times["(b) Ray Tune + MLflow"] = tune(folder / "b", cpus)
-        times["(c) serial numpy loop"] = serial(folder / "c")
-        parent = read_parent(folder / "a")
-    for name, seconds in times.items():
-        print(f"{name:<24}{seconds:8.1f} s")
-    a, c = times["(a) gradsweep"], times["(c) serial numpy loop"]
-    if "(b) Ray Tune + MLflow" in times:
-        print(f"(b)/(a) = {times['(b) Ray Tune + MLflow'] / a:.1f}   (goal >= 20)")
-    print(f"(a)/(c) = {a / c:.2f}   (goal <= 3)")
+            times[B] = [tune(folder / "b", cpus)]
+        parent = read_parent(folder / "a0")
+        agreement = compare(folder / "a0", setup, hand_results)
+    median = {name: statistics.median(runs) for name, runs in times.items()}
+    for name, runs in times.items():
+        each = ", ".join(f"{t:.1f}" for t in runs)
+        print(f"{name:<30}{median[name]:8.1f} s   ({each})")
+    if B in median:
+        print(f"(b)/(a) = {median[B] / median[A]:.1f}   (goal >= 20)")
+    print(f"(a)/(c) = {median[A] / median[C]:.2f}   (goal <= 3)")
+    print(f"(a)/(d) = {median[A] / median[D]:.2f}   (the engine's loop in place of the hand one)")
+    print(agreement)
     print(
         f"inside (a): sweep driver {parent['wall_time_s']:.1f} s, of which logging "
         f"{parent['logging_s']:.1f} s (in its store process); outside it: the interpreter, "
         "imports, the grid, and Ray's shutdown"
+    )
+
+
+def compare(folder: Path, setup: dict, hand_results: list[dict]) -> str:
+    """Whether (c) computed what (a) logged: final train losses, and where trials diverged."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{folder}/mlflow.db")
+    logged = {}
+    for run in client.search_runs(["1"], filter_string="tags.trial_id != ''", max_results=1000):
+        point = (
+            float(run.data.params["optimizer.lr"]),
+            float(run.data.params["optimizer.momentum"]),
+        )
+        step = run.data.tags.get("divergence.step")
+        logged[point] = (run.data.metrics.get("final_train_loss"), step and int(step))
+    worst, same_step, diverged = 0.0, 0, 0
+    for (lr, momentum), hand in zip(setup["points"], hand_results, strict=True):
+        loss, step = logged[(lr, momentum)]
+        if "divergence_step" in hand or step is not None:
+            diverged += 1
+            same_step += hand.get("divergence_step") == step
+        else:
+            worst = max(worst, abs(hand["final_train_loss"] - loss) / abs(loss))
+    return (
+        f"(c) computes what (a) logged: final train loss within {worst:.1e} (relative) on "
+        f"{len(hand_results) - diverged} converged trials; divergence at the same step on "
+        f"{same_step} of {diverged} diverged"
     )
 
 

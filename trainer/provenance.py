@@ -53,24 +53,37 @@ def _targets(node) -> Iterable[str]:
             yield from _targets(value)
 
 
-@functools.cache
 def _target_source(target: str) -> tuple[str, str]:
-    """(the module defining what `target` names, a digest of its source file as it is now, read
-    once per process, like the packages' fingerprint). A class of the training packages is
-    covered by their fingerprint: ("", "")."""
+    """(the module defining what `target` names, a digest of its source file as it is now). A
+    class of the training packages is covered by their fingerprint: ("", "")."""
+    name, path = _target_module(target)
+    if path is None or _is_project_source(path):
+        return name, ""
+    stat = path.stat()
+    # Read again only when the file changed: a sweep asks this for every trial.
+    return name, _file_digest(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.cache
+def _target_module(target: str) -> tuple[str, Path | None]:
+    """(module name, its source file) for what `target` names: ("", file) for a class of the
+    training packages; (a name, None) where there is no file to read."""
     try:
         module = inspect.getmodule(locate(target))
     except TargetError:
         # Refused by the config check; here only the name can be recorded.
-        return target, ""
+        return target, None
     source = getattr(module, "__file__", None)
     if source is None:
         # A built-in module has no file: its name is all there is to record.
-        return getattr(module, "__name__", target), ""
+        return getattr(module, "__name__", target), None
     path = Path(source).resolve()
-    if _is_project_source(path):
-        return "", ""
-    return module.__name__, _digest(path)
+    return ("" if _is_project_source(path) else module.__name__), path
+
+
+@functools.cache
+def _file_digest(path: Path, mtime_ns: int, size: int) -> str:
+    return _digest(path)
 
 
 def code_fingerprint(configs: Iterable[Mapping]) -> str:

@@ -111,6 +111,17 @@ def test_digits_mlp_with_momentum_reaches_97_percent(compose):
     assert result.final["final_val_loss"] < 0.5 * result.train_loss[0]
 
 
+def test_digits_are_split_once_per_process_and_shared_read_only():
+    first, second = DigitsMLP(seed=0), DigitsMLP(seed=1, hidden=(8,))
+    assert all(a is b for a, b in zip(first.data(), second.data(), strict=True))
+    x, y, x_val, y_val = first.data()
+    assert (len(x), len(x_val)) == (1437, 360) and set(y) == set(y_val) == set(range(10))
+    with pytest.raises(ValueError, match="read-only"):
+        x[0, 0] = 1.0  # a trial cannot change the data the next trial trains on
+    other = DigitsMLP(val_fraction=0.5).data()
+    assert len(other[0]) == 898 and other[0] is not x
+
+
 def test_rosenbrock_with_momentum_reaches_the_valley_floor(compose):
     # Bar: final loss < 1e-6 and within 1e-3 of (1, 1) (measured 1.4e-8, 2.3e-4 away).
     config = compose(

@@ -7,10 +7,10 @@ rows read as plain tuples through MLflow's own table models take a tenth of that
 """
 
 import math
+import sys
 from dataclasses import dataclass, field
 
 from mlflow import MlflowClient
-from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
 from trainer import contract
 
@@ -42,7 +42,9 @@ class ChildRun:
 def child_runs(client: MlflowClient, experiment_id: str, parent_id: str) -> list:
     """Every active child run of `parent_id`, newest first as search_runs orders them."""
     store = getattr(getattr(client, "_tracking_client", None), "store", None)
-    if isinstance(store, SqlAlchemyStore):
+    # Not imported (half a second) unless MLflow opened a SQL store with it.
+    sql = sys.modules.get("mlflow.store.tracking.sqlalchemy_store")
+    if sql is not None and isinstance(store, sql.SqlAlchemyStore):
         return _from_tables(store, experiment_id, parent_id)
     return searched(client, experiment_id, f"tags.`{contract.PARENT_RUN_ID}` = '{parent_id}'")
 
@@ -60,7 +62,7 @@ def searched(client: MlflowClient, experiment_id: str, filter_string: str) -> li
             return runs
 
 
-def _from_tables(store: SqlAlchemyStore, experiment_id: str, parent_id: str) -> list[ChildRun]:
+def _from_tables(store, experiment_id: str, parent_id: str) -> list[ChildRun]:
     import sqlalchemy as sa
     from mlflow.store.tracking.dbmodels.models import SqlLatestMetric, SqlParam, SqlRun, SqlTag
 

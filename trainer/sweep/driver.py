@@ -5,7 +5,6 @@ import sys
 import time
 from dataclasses import dataclass
 
-import ray
 from tqdm import tqdm
 
 from trainer import contract
@@ -17,7 +16,7 @@ from trainer.sweep.batching import Batcher
 from trainer.sweep.grid import Grid, Trial
 from trainer.sweep.no_store import NoStore
 from trainer.sweep.ranking import Ranking, choose_ranking
-from trainer.sweep.runner import RayTrials, connect
+from trainer.sweep.runner import RayTrials, connect, stop_ray, stop_ray_in_background
 from trainer.sweep.store_process import StoreProcess
 from trainer.sweep.store_protocol import Store, StoreDown
 from trainer.sweep.summary import Row, table
@@ -66,26 +65,28 @@ def _terminate(*_):
 def execute(
     grid: Grid, session: dict, uri: str | None, opening: StoreProcess | None, started: float
 ) -> Outcome:
-    """Take the sweep's lease, start Ray (or attach), run the sweep, stop Ray. `opening` is a
+    """Start Ray (or attach), take the sweep's lease, run the sweep, stop Ray. `opening` is a
     StoreProcess started before Ray (or None where processes cannot fork, or with no `uri`:
-    tracking=none records nothing): the store sorts earlier runs while Ray starts.
-    `sweep.search` picks what runs the trials: `sweep` (the grid) or the boundary search.
-    After start, any failure ends the parent FAILED or KILLED with the reason, and nothing
-    RUNNING."""
+    tracking=none records nothing): it opens the store, takes the lease and sorts earlier
+    runs while Ray starts. `sweep.search` picks what runs the trials: `sweep` (the grid) or
+    the boundary search. After start, any failure ends the parent FAILED or KILLED with the
+    reason, and nothing RUNNING."""
     ray_cfg, sweep_cfg, tracking = session["ray"], session["sweep"], session["tracking"]
     store, leased = None, None
     previous = signal.getsignal(signal.SIGTERM)
     Terminated.received = False
     try:
-        # Nothing is deleted and Ray does not start before this driver holds the lease.
+        # Ray starts while the store process opens the store: each takes seconds. Nothing is
+        # deleted or written, and no trial submitted, before this driver holds the lease; a
+        # driver refused it stops Ray again and exits 2.
+        cpus = connect(ray_cfg["address"], ray_cfg["num_cpus"], ray_cfg["dashboard"])
+        # After Ray's start, which installs a handler of its own that ends the process at once.
+        signal.signal(signal.SIGTERM, _terminate)
         leased = opening.leased() if opening is not None else None
         if uri is None:
             store = NoStore()  # tracking=none: nothing is recorded
         elif leased is None:
             store = open_in_process(uri, tracking, grid, sweep_cfg["name"])
-        cpus = connect(ray_cfg["address"], ray_cfg["num_cpus"], ray_cfg["dashboard"])
-        # After Ray's start, which installs a handler of its own that ends the process at once.
-        signal.signal(signal.SIGTERM, _terminate)
         if store is None:
             store = leased.ready() or open_in_process(uri, tracking, grid, sweep_cfg["name"])
         body = sweep
@@ -112,7 +113,7 @@ def execute(
         for opened in (store, opening):
             if opened is not None:
                 opened.close()
-        ray.shutdown()
+        stop_ray()
 
 
 def _abort(store: Store | StoreProcess | None, status: str, reason: str) -> None:
@@ -179,6 +180,8 @@ def sweep(
         f"done, {len(work.todo)} to run on {cpus} CPUs; tracking {mask_uri(uri) if uri else 'none'}"
     )
     run(runner, work, store, progress)
+    # Ray is done with: it stops (about a second and a half) while the store writes the summary.
+    stop_ray_in_background()
     ranking = choose_ranking(sweep_cfg, grid)
     return report(store, progress, len(grid.trials), uri, cpus, started, ranking)
 

@@ -1,11 +1,8 @@
 """The files a sweep's parent run ends with: its table, figures and summary text."""
 
 from trainer import contract
-from trainer.sweep.boundary_figure import boundary_png
 from trainer.sweep.boundary_report import boundary_csv
-from trainer.sweep.figures import heatmap_png
 from trainer.sweep.grid import Grid
-from trainer.sweep.loss_curves import loss_curves_png
 from trainer.sweep.ranking import Ranking
 from trainer.sweep.summary import Row, results_csv, table
 
@@ -14,6 +11,10 @@ def sweep_files(
     rows: list[Row], grid: Grid, elapsed: float, cpus: int, ranking: Ranking
 ) -> dict[str, bytes]:
     """results.csv, heatmap.png, summary.txt and, where curves were read, loss_curves.png."""
+    # matplotlib is imported when the figures are drawn, not while the store opens.
+    from trainer.sweep.figures import heatmap_png
+    from trainer.sweep.loss_curves import loss_curves_png
+
     configs = {t.trial_id: t.config for t in grid.trials}
     files = {
         contract.RESULTS_FILE: results_csv(rows).encode(),
@@ -28,6 +29,8 @@ def sweep_files(
 
 def boundary_files(reports: list, summary: str, title: str) -> dict[str, bytes]:
     """A boundary search's boundary.csv, boundary.png and summary.txt."""
+    from trainer.sweep.boundary_figure import boundary_png
+
     return {
         "boundary.csv": boundary_csv(reports).encode(),
         "boundary.png": boundary_png(reports, title),

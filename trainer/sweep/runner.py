@@ -2,6 +2,7 @@
 
 import math
 import os
+import threading
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,7 @@ SHIPPED_EXCLUDES = [
 TASKS_PER_CPU = 4
 # At most this many trials per Ray task: a lost node or a bad trial never costs more to redo.
 MAX_TRIALS_PER_TASK = 64
+_stopping: threading.Thread | None = None  # ray.shutdown() under way in a thread
 
 
 def connect(address: str, num_cpus: int | None, dashboard: bool = False) -> int:
@@ -68,6 +70,25 @@ def connect(address: str, num_cpus: int | None, dashboard: bool = False) -> int:
     if dashboard and context.dashboard_url:
         print(f"ray dashboard: http://{context.dashboard_url}{sign_in_hint()}")
     return int(ray.available_resources().get("CPU", 1))
+
+
+def stop_ray_in_background() -> None:
+    """Start stopping Ray in a thread: a local Ray's processes take over a second to end, time
+    the driver can spend on the sweep's summary. `stop_ray` waits for it."""
+    global _stopping
+    if _stopping is None:
+        _stopping = threading.Thread(target=ray.shutdown, name="ray-shutdown", daemon=True)
+        _stopping.start()
+
+
+def stop_ray() -> None:
+    """Stop Ray (disconnect from a cluster), or wait for the stop started in the background."""
+    global _stopping
+    if _stopping is None:
+        ray.shutdown()
+        return
+    _stopping.join()
+    _stopping = None
 
 
 def sign_in_hint() -> str:

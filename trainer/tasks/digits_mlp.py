@@ -1,5 +1,6 @@
 """An MLP on scikit-learn's bundled 8x8 digits (no download), softmax cross-entropy."""
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -42,24 +43,15 @@ class DigitsMLP(Task):
         self._data = None
 
     def data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(x, y, x_val, y_val), loaded and split on first use: a stratified seeded split,
-        inputs standardised with the training rows' statistics (constant pixels stay zero)."""
+        """(x, y, x_val, y_val), loaded and split on first use (once per process, see
+        `split_digits`)."""
         if self._data is None:
-            from sklearn.datasets import load_digits
-            from sklearn.model_selection import train_test_split
-
-            x, y = load_digits(return_X_y=True)
-            x_train, x_val, y_train, y_val = train_test_split(
-                x, y, test_size=self.val_fraction, stratify=y, random_state=self.data_seed
-            )
-            if x_train.shape != (self.n_train, PIXELS):
+            self._data = split_digits(self.val_fraction, self.data_seed)
+            if self._data[0].shape != (self.n_train, PIXELS):
                 raise RuntimeError(
-                    f"load_digits() gave {len(x)} rows of {x.shape[1]} pixels; this task "
-                    f"expects {ROWS} of {PIXELS}"
+                    f"load_digits() gave {self._data[0].shape} training rows and pixels; "
+                    f"this task expects {self.n_train} of {PIXELS}"
                 )
-            mean, std = x_train.mean(axis=0), x_train.std(axis=0)
-            std[std == 0] = 1.0
-            self._data = ((x_train - mean) / std, y_train, (x_val - mean) / std, y_val)
         return self._data
 
     def loss(self, batch) -> Tensor:
@@ -73,3 +65,23 @@ class DigitsMLP(Task):
             loss = autodiff.cross_entropy(logits, y_val).item()
         accuracy = float(np.mean(np.argmax(logits.data, axis=1) == y_val))
         return {"val_loss": loss, "val_accuracy": accuracy}
+
+
+@functools.cache
+def split_digits(val_fraction: float, data_seed: int) -> tuple[np.ndarray, ...]:
+    """(x, y, x_val, y_val): a stratified seeded split, inputs standardised with the training
+    rows' statistics (constant pixels stay zero). Made once per process and split: the trials
+    of a Ray task share it, read-only."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    x, y = load_digits(return_X_y=True)
+    x_train, x_val, y_train, y_val = train_test_split(
+        x, y, test_size=val_fraction, stratify=y, random_state=data_seed
+    )
+    mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+    std[std == 0] = 1.0
+    arrays = ((x_train - mean) / std, y_train, (x_val - mean) / std, y_val)
+    for array in arrays:
+        array.flags.writeable = False
+    return arrays

@@ -1,0 +1,68 @@
+"""`bench.py sweep`'s baseline: the grid's trainings in one plain loop of hand_mlp.py's
+hand-written numpy step (no engine, no Ray, no tracking), a process of its own, timed whole.
+
+    python scripts/bench_serial.py SETUP.json RESULTS.json
+"""
+
+import json
+import math
+import sys
+
+import numpy as np
+from hand_mlp import evaluate, hand_step
+
+
+def digits(val_fraction: float, data_seed: int):
+    """The digits task's data: the same seeded stratified split, standardised the same way."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    x, y = load_digits(return_X_y=True)
+    x, x_val, y, y_val = train_test_split(
+        x, y, test_size=val_fraction, stratify=y, random_state=data_seed
+    )
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    std[std == 0] = 1.0
+    return (x - mean) / std, y, (x_val - mean) / std, y_val
+
+
+def initial_weights(sizes: list[int], seed: int) -> list[np.ndarray]:
+    """The task's starting weights: the engine's MLP is built only for its seeded draws."""
+    from autodiff import nn
+
+    return [p.data.copy() for p in nn.MLP(sizes, activation="tanh", seed=seed).parameters()]
+
+
+def train(setup: dict, lr: float, momentum: float, data) -> dict:
+    """One training, stopped as the sweep stops one: at a non-finite loss or a loss above
+    `factor` x the first. Its final train loss and validation metrics, or its divergence step."""
+    x, y, x_val, y_val = data
+    rng = np.random.default_rng(setup["seed"])
+    params = initial_weights(setup["sizes"], setup["seed"])
+    velocities = [np.zeros_like(p) for p in params]
+    threshold, step, loss = math.inf, 0, math.nan
+    while True:
+        order = rng.permutation(len(x))  # a fresh permutation each epoch, in batches
+        for start in range(0, len(x), setup["batch_size"]):
+            batch = order[start : start + setup["batch_size"]]
+            loss = float(hand_step(params, velocities, x[batch], y[batch], lr, momentum))
+            if not math.isfinite(loss) or loss > threshold:
+                return {"divergence_step": step}
+            if step == 0 and loss != 0:
+                threshold = setup["factor"] * abs(loss)
+            step += 1
+            if step == setup["steps"]:
+                return {"final_train_loss": loss, **evaluate(params, x_val, y_val)}
+
+
+def main(setup_file: str, results_file: str) -> None:
+    setup = json.loads(open(setup_file).read())
+    data = digits(setup["val_fraction"], setup["data_seed"])
+    with np.errstate(all="ignore"):
+        results = [train(setup, lr, momentum, data) for lr, momentum in setup["points"]]
+    with open(results_file, "w") as out:
+        json.dump(results, out)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
