@@ -43,3 +43,23 @@ def test_cli_prints_both_cases(extra, tmp_path):
         engine_us, hand_us, ratio = (float(v) for v in row[4:7])
         assert engine_us > 0 and hand_us > 0
         assert abs(ratio - engine_us / hand_us) < 0.01 * ratio + 0.01
+
+
+def test_the_serial_baseline_trains_as_the_engine_does(bench):
+    """bench.py sweep's (c): the hand-written loop computes the trials the sweep runs."""
+    import bench_serial
+    import bench_sweep
+
+    from trainer.loop import train
+
+    configs = [
+        c for c in bench_sweep.trial_configs() if c["optimizer"]["lr"] < 0.1
+    ]  # below the chaotic learning rates, where last-digit rounding grows
+    setup = {**bench_sweep.serial_setup(configs), "steps": 40}
+    data = bench_serial.digits(setup["val_fraction"], setup["data_seed"])
+    for config, (lr, momentum) in zip(configs, setup["points"], strict=True):
+        config = {**config, "trainer": {**config["trainer"], "steps": 40, "eval_every": 40}}
+        engine = train(config)
+        hand = bench_serial.train(setup, lr, momentum, data)
+        assert hand["final_train_loss"] == pytest.approx(engine.final["final_train_loss"], 1e-12)
+        assert hand["val_loss"] == pytest.approx(engine.final["final_val_loss"], 1e-12)
