@@ -147,7 +147,7 @@ def add_sweep_args(parser):
     parser.add_argument("--cpus", type=int, default=None, help="Ray CPUs (default: all)")
     parser.add_argument("--skip-tune", action="store_true", help="leave out Ray Tune (b)")
     parser.add_argument(
-        "--repeat", type=int, default=3, help="runs of (a), (c), (d), alternating; medians"
+        "--repeats", type=int, default=3, help="runs of (a), (c), (d), alternating; medians"
     )
 
 
@@ -157,13 +157,13 @@ def bench_sweep(args):
     print(
         f"32 trials (digits MLP 64-64-10, {STEPS} steps, batch 64, train_loss every step) "
         f"on {cpus} CPUs; each variant a fresh process (and a fresh sqlite store); "
-        f"medians of {args.repeat}"
+        f"medians of {args.repeats}"
     )
     setup = serial_setup(trial_configs())
     times = {A: [], C: [], D: []}
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        for i in range(args.repeat):
+        for i in range(args.repeats):
             times[A].append(ours(folder / f"a{i}", cpus))
             seconds, hand_results = serial(folder / f"c{i}", setup)
             times[C].append(seconds)
