@@ -16,7 +16,13 @@ from trainer.sweep.batching import Batcher
 from trainer.sweep.grid import Grid, Trial
 from trainer.sweep.no_store import NoStore
 from trainer.sweep.ranking import Ranking, choose_ranking
-from trainer.sweep.runner import RayTrials, connect, stop_ray, stop_ray_in_background
+from trainer.sweep.runner import (
+    RayTrials,
+    connect,
+    stop_ray,
+    stop_ray_in_background,
+    warm_up_workers,
+)
 from trainer.sweep.store_process import StoreProcess
 from trainer.sweep.store_protocol import Store, StoreDown
 from trainer.sweep.summary import Row, table
@@ -82,6 +88,7 @@ def execute(
         cpus = connect(ray_cfg["address"], ray_cfg["num_cpus"], ray_cfg["dashboard"])
         # After Ray's start, which installs a handler of its own that ends the process at once.
         signal.signal(signal.SIGTERM, _terminate)
+        warm_up_workers(grid.trials, cpus)  # while the store process opens the store
         leased = opening.leased() if opening is not None else None
         if uri is None:
             store = NoStore()  # tracking=none: nothing is recorded

@@ -1,5 +1,6 @@
 """Run trials in Ray workers, several trials per Ray task, and hand Results back to the driver."""
 
+import json
 import math
 import os
 import threading
@@ -31,6 +32,8 @@ TASKS_PER_CPU = 4
 # At most this many trials per Ray task: a lost node or a bad trial never costs more to redo.
 MAX_TRIALS_PER_TASK = 64
 _stopping: threading.Thread | None = None  # ray.shutdown() under way in a thread
+# Workers warm up on the distinct tasks among the grid's first trials.
+WARM_UP_SCAN, WARM_UP_TASKS = 256, 4
 
 
 def connect(address: str, num_cpus: int | None, dashboard: bool = False) -> int:
@@ -102,6 +105,34 @@ def sign_in_hint() -> str:
 
 def first(error: Exception) -> str:
     return str(error).splitlines()[0]
+
+
+@ray.remote(num_cpus=1, max_retries=0)
+def warm_up(tasks: list[tuple[dict, int]]) -> None:
+    """Import what a trial needs and load each task's data (once per worker process), so that
+    a worker's first trials start warm. Sent while the store opens: nothing trains or is
+    recorded; a task that cannot be built fails in its trials, with their traceback."""
+    try:
+        import trainer.trial  # noqa: F401 (the engine, the optimizers, the figures)
+        from trainer.build import build_task
+
+        for config, seed in tasks:
+            task = build_task(config, seed=seed)
+            if hasattr(task, "data"):
+                task.data()
+    except Exception:
+        return
+
+
+def warm_up_workers(trials: list[Trial], cpus: int) -> None:
+    """One warm_up per CPU for the first few distinct tasks of the grid; not waited for."""
+    distinct = {}
+    for trial in trials[:WARM_UP_SCAN]:
+        task, seed = trial.config["task"], trial.config["trainer"]["seed"]
+        distinct.setdefault(json.dumps([task, seed], sort_keys=True, default=str), (task, seed))
+    tasks = list(distinct.values())[:WARM_UP_TASKS]
+    for _ in range(cpus):
+        warm_up.remote(tasks)
 
 
 @ray.remote(num_cpus=1, max_retries=3)
