@@ -8,6 +8,8 @@ from support import REPO
 
 # Start Ray the way the sweep does, then ask Ray itself whether it requires a token.
 PROBE = """
+from trainer.sweep.ray_setup import keep_local_ray_on_loopback
+keep_local_ray_on_loopback("")
 from trainer.sweep.runner import connect
 connect("", 1)
 import ray
@@ -30,3 +32,5 @@ def test_a_local_sweep_ray_requires_a_token(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "token auth: True" in done.stdout
+    # On by default, and said so explicitly: Ray prints no warning about deciding it.
+    assert "Token authentication" not in done.stderr, done.stderr

@@ -9,6 +9,7 @@ LOOPBACK = "127.0.0.1"
 # Ray's own variable: `ray.init()` attaches to it. The sweep treats it as ray.address, so the
 # project's code is shipped to that cluster as it is for ray.address=.
 RAY_ADDRESS = "RAY_ADDRESS"
+RAY_AUTH_MODE = "RAY_AUTH_MODE"  # unset, disabled or token; read when ray is imported
 
 
 def ray_address(configured: str) -> str:
@@ -22,6 +23,10 @@ def address_key(address: str) -> str:
 
 
 def keep_local_ray_on_loopback(address: str) -> None:
-    """A Ray the sweep starts itself serves this machine alone; call before importing ray."""
+    """A Ray the sweep starts itself serves this machine alone, and asks for a token; call
+    before importing ray."""
     if not address:
         os.environ.setdefault(LOOPBACK_RAY, "0")
+        # Ray's own default for a cluster ray.init() starts, said explicitly (a user's choice is
+        # kept): token authentication on, without the warning Ray prints when it decides alone.
+        os.environ.setdefault(RAY_AUTH_MODE, "token")
