@@ -17,7 +17,8 @@ DIVERGENCE_LAST_FINITE_LOSS = DIVERGENCE + "last_finite_loss"
 # MLflow's own tags: a child run points at its sweep's parent, and every run has a name.
 PARENT_RUN_ID = "mlflow.parentRunId"
 RUN_NAME = "mlflow.runName"
-NOTE = "mlflow.note.content"  # a run's description, markdown
+# A run's description, markdown; a sweep parent's is the command line that reproduces it.
+NOTE = "mlflow.note.content"
 # MLflow's experiment tag for what kind of work it holds: its UI opens a model-training
 # experiment on its runs and charts, not on the GenAI traces it otherwise assumes.
 EXPERIMENT_KIND = "mlflow.experimentKind"
@@ -80,8 +81,6 @@ SUPERSEDED = "superseded"  # "true"
 SUPERSEDED_BY = "superseded_by"  # the code fingerprint of the rerun that replaced it
 # Why a run ended FAILED or KILLED: a parent cut short, or a child MLflow refused.
 FAILURE_REASON = "failure.reason"
-# MLflow's own: the parent's description, the command line that reproduces the sweep.
-NOTE = "mlflow.note.content"
 # The parent's lease (trainer/sweep/lease.py): one driver per sweep.
 LEASE_OWNER = "lease.owner"  # host:pid:uuid of the driver holding the sweep
 LEASE_SINCE = "lease.since"  # seconds since the epoch when it took the lease

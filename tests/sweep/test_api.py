@@ -2,14 +2,18 @@
 
 import os
 import re
+import shlex
 import signal
+import sys
 
 import pytest
 import ray
 from hydra.core.global_hydra import GlobalHydra
-from support import REPO
+from mlflow import MlflowClient
+from support import REPO, sqlite_uri
 
 from trainer.config import ConfigError
+from trainer.contract import NOTE
 from trainer.sweep import load_sweep, run_sweep
 from trainer.sweep.api import FINISHED
 
@@ -27,6 +31,7 @@ def test_the_readme_example_runs_a_sweep_and_reads_it_back(tmp_path, monkeypatch
     environment = dict(os.environ)
     handler = signal.getsignal(signal.SIGINT)
     namespace = {}
+    argv = list(sys.argv)
     exec(readme_example(), namespace)
 
     sweep, rows = namespace["sweep"], namespace["rows"]
@@ -37,6 +42,11 @@ def test_the_readme_example_runs_a_sweep_and_reads_it_back(tmp_path, monkeypatch
     assert all(row["outcome"] in ("converged", "diverged") for row in rows)
     assert list(sweep.table()["run_name"]) == [row["run_name"] for row in rows]
     assert (tmp_path / "mlflow.db").exists()
+    # The record names the command that reproduces the sweep, not pytest's command line.
+    note = MlflowClient(sqlite_uri(tmp_path)).get_run(sweep.parent_run_id).data.tags[NOTE]
+    script, *overrides = shlex.split(note.splitlines()[0])[1:]
+    assert script == str(REPO / "scripts" / "sweep.py") and sys.argv == argv
+    assert overrides == ["sweep=quadratic", "optimizer.lr=0.01,0.05", "optimizer.momentum=0,0.9"]
     # Nothing left behind: Ray down, Ctrl-C and the environment as they were, Hydra cleared.
     assert not ray.is_initialized()
     assert signal.getsignal(signal.SIGINT) is handler
@@ -64,3 +74,5 @@ def test_loading_an_unknown_parent_or_store_raises_config_error(tmp_path):
     MlflowClient(uri).create_experiment("empty")
     with pytest.raises(ConfigError, match="no such run"):
         load_sweep("0" * 32, uri)
+    with pytest.raises(ConfigError, match="parent_run_id is empty"):
+        load_sweep(None, uri)  # what a sweep that failed to start hands back

@@ -3,9 +3,11 @@
 import contextlib
 import math
 import os
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy
 
@@ -20,6 +22,7 @@ from trainer.sweep.store_process import open_in_background
 from trainer.sweep.summary import Row
 from trainer.uri import resolve_uri, sqlite_path
 
+SWEEP_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "sweep.py"
 FINISHED, SPOOLED, INTERRUPTED, DRY_RUN = "finished", "spooled", "interrupted", "dry_run"
 STATUS = {0: FINISHED, 1: SPOOLED, 130: INTERRUPTED}
 
@@ -48,9 +51,10 @@ class SweepResult:
 def run_sweep(overrides: Sequence[str] = ()) -> SweepResult:
     """Run a sweep as `python scripts/sweep.py OVERRIDE ...` does, and return its rows.
 
-    A mistake in the overrides raises ConfigError before anything starts. Ray is shut down,
-    signal handlers and environment variables are as they were, when this returns."""
-    with environment_restored():
+    A mistake in the overrides raises ConfigError before anything starts. The parent run's
+    description is that command, which reproduces the sweep. Ray is shut down, signal
+    handlers, environment variables and sys.argv are as they were, when this returns."""
+    with environment_restored(), recorded_as_the_script(overrides):
         with hydra_context() as config_loader:
             session, grid = compose_sweep(list(overrides), config_loader)
         return sweep_session(session, grid)
@@ -105,6 +109,8 @@ def load_sweep(parent_run_id: str, tracking_uri: str | None = None) -> SweepResu
     from trainer.contract import SUPERSEDED
     from trainer.sweep.children import child_runs
 
+    if not parent_run_id:
+        raise ConfigError("parent_run_id is empty: pass a sweep's parent run id (SweepResult's)")
     uri = resolve_uri(tracking_uri)
     path = sqlite_path(uri)
     if path is not None and not path.is_file():
@@ -163,3 +169,16 @@ def environment_restored() -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+@contextlib.contextmanager
+def recorded_as_the_script(overrides: Sequence[str]) -> Iterator[None]:
+    """The record names the command that reproduces a sweep (the parent's description, and
+    MLflow's source tags), read from sys.argv: for a sweep run from Python, the script with
+    these overrides rather than the caller's own command line (a notebook's kernel, say)."""
+    saved = sys.argv
+    sys.argv = [str(SWEEP_SCRIPT), *overrides]
+    try:
+        yield
+    finally:
+        sys.argv = saved

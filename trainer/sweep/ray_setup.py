@@ -1,6 +1,7 @@
 """Ray's setup before it is imported: which cluster (ray.address or RAY_ADDRESS), and loopback."""
 
 import os
+import sys
 
 # Ray reads this once, when first imported: "0" makes it take 127.0.0.1 as this node's address,
 # so every server a local Ray starts (GCS, raylets, workers) binds the loopback interface only.
@@ -29,4 +30,7 @@ def keep_local_ray_on_loopback(address: str) -> None:
         os.environ.setdefault(LOOPBACK_RAY, "0")
         # Ray's own default for a cluster ray.init() starts, said explicitly (a user's choice is
         # kept): token authentication on, without the warning Ray prints when it decides alone.
-        os.environ.setdefault(RAY_AUTH_MODE, "token")
+        # Only before Ray's import, which reads it once: a process that imported Ray already
+        # (a notebook, a test) keeps Ray's own way of turning it on.
+        if "ray" not in sys.modules:
+            os.environ.setdefault(RAY_AUTH_MODE, "token")
