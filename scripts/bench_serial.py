@@ -7,27 +7,15 @@ hand-written numpy step (no engine, no Ray, no tracking), a process of its own, 
 import json
 import math
 import sys
+from pathlib import Path
 
 import numpy as np
 from hand_mlp import evaluate, hand_step
 
 
-def digits(val_fraction: float, data_seed: int):
-    """The digits task's data: the same seeded stratified split, standardised the same way."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    x, y = load_digits(return_X_y=True)
-    x, x_val, y, y_val = train_test_split(
-        x, y, test_size=val_fraction, stratify=y, random_state=data_seed
-    )
-    mean, std = x.mean(axis=0), x.std(axis=0)
-    std[std == 0] = 1.0
-    return (x - mean) / std, y, (x_val - mean) / std, y_val
-
-
 def initial_weights(sizes: list[int], seed: int) -> list[np.ndarray]:
-    """The task's starting weights: the engine's MLP is built only for its seeded draws."""
+    """The task's starting weights: the engine's MLP is built only for its seeded draws (and
+    the task's own split of the data is used: what is timed is the training loop)."""
     from autodiff import nn
 
     return [p.data.copy() for p in nn.MLP(sizes, activation="tanh", seed=seed).parameters()]
@@ -56,12 +44,13 @@ def train(setup: dict, lr: float, momentum: float, data) -> dict:
 
 
 def main(setup_file: str, results_file: str) -> None:
-    setup = json.loads(open(setup_file).read())
-    data = digits(setup["val_fraction"], setup["data_seed"])
+    setup = json.loads(Path(setup_file).read_text())
+    from trainer.tasks.digits_mlp import split_digits
+
+    data = split_digits(setup["val_fraction"], setup["data_seed"])
     with np.errstate(all="ignore"):
         results = [train(setup, lr, momentum, data) for lr, momentum in setup["points"]]
-    with open(results_file, "w") as out:
-        json.dump(results, out)
+    Path(results_file).write_text(json.dumps(results))
 
 
 if __name__ == "__main__":

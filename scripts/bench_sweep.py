@@ -99,7 +99,7 @@ def serial(folder: Path, setup: dict) -> tuple[float, list[dict]]:
 def engine_serial(folder: Path) -> float:
     """(d) The same trainings in one plain loop through the engine (trainer.loop.train)."""
     folder.mkdir()
-    return timed([sys.executable, str(SCRIPTS / "bench_sweep.py"), "serial"], folder)
+    return timed([sys.executable, str(SCRIPTS / "bench_sweep.py"), "engine"], folder)
 
 
 def run_tune(folder: str, cpus: int) -> None:
@@ -136,7 +136,7 @@ def run_tune(folder: str, cpus: int) -> None:
     tuner.fit()
 
 
-def run_serial() -> None:
+def run_engine_loop() -> None:
     from trainer.loop import train
 
     for config in trial_configs():
@@ -153,6 +153,8 @@ def add_sweep_args(parser):
 
 def bench_sweep(args):
     """The 32-trial digits grid four ways: this sweep, Ray Tune + MLflow, serial loops."""
+    from trainer import contract
+
     cpus = args.cpus or os.cpu_count()
     print(
         f"32 trials (digits MLP 64-64-10, {STEPS} steps, batch 64, train_loss every step) "
@@ -182,8 +184,8 @@ def bench_sweep(args):
     print(f"(a)/(d) = {median[A] / median[D]:.2f}   (the engine's loop in place of the hand one)")
     print(agreement)
     print(
-        f"inside (a): sweep driver {parent['wall_time_s']:.1f} s, of which logging "
-        f"{parent['logging_s']:.1f} s (in its store process); outside it: the interpreter, "
+        f"inside (a): sweep driver {parent[contract.WALL_TIME_S]:.1f} s, of which logging "
+        f"{parent[contract.LOGGING_S]:.1f} s (in its store process); outside it: the interpreter, "
         "imports, the grid, and Ray's shutdown"
     )
 
@@ -192,15 +194,19 @@ def compare(folder: Path, setup: dict, hand_results: list[dict]) -> str:
     """Whether (c) computed what (a) logged: final train losses, and where trials diverged."""
     from mlflow import MlflowClient
 
+    from trainer import contract
+
     client = MlflowClient(f"sqlite:///{folder}/mlflow.db")
     logged = {}
-    for run in client.search_runs(["1"], filter_string="tags.trial_id != ''", max_results=1000):
+    trials = f"tags.{contract.TRIAL_ID} != ''"
+    for run in client.search_runs(["1"], filter_string=trials, max_results=1000):
         point = (
             float(run.data.params["optimizer.lr"]),
             float(run.data.params["optimizer.momentum"]),
         )
-        step = run.data.tags.get("divergence.step")
-        logged[point] = (run.data.metrics.get("final_train_loss"), step and int(step))
+        step = run.data.tags.get(contract.DIVERGENCE_STEP)
+        loss = run.data.metrics.get(contract.FINAL_TRAIN_LOSS)
+        logged[point] = (loss, None if step is None else int(step))
     equal, chaotic, same_step, diverged = 0, [], 0, 0
     for (lr, momentum), hand in zip(setup["points"], hand_results, strict=True):
         loss, step = logged[(lr, momentum)]
@@ -224,17 +230,20 @@ def compare(folder: Path, setup: dict, hand_results: list[dict]) -> str:
 
 
 def read_parent(folder: Path) -> dict:
+    """The parent run's metrics (wall_time_s, logging_s, ...) of the sweep stored in `folder`."""
     from mlflow import MlflowClient
 
+    from trainer import contract
+
     client = MlflowClient(f"sqlite:///{folder}/mlflow.db")
-    [parent] = client.search_runs(["1"], filter_string="tags.sweep_id != ''")
+    [parent] = client.search_runs(["1"], filter_string=f"tags.{contract.SWEEP_ID} != ''")
     return parent.data.metrics
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "tune":
         run_tune(sys.argv[2], int(sys.argv[3]))
-    elif sys.argv[1] == "serial":
-        run_serial()
+    elif sys.argv[1] == "engine":
+        run_engine_loop()
     else:
         print(json.dumps({"usage": "run through scripts/bench.py sweep"}))

@@ -1,6 +1,7 @@
 """scripts/bench.py autodiff: the two timed steps compute the same thing, and the CLI runs."""
 
 import importlib.util
+import re
 
 import numpy as np
 import pytest
@@ -51,15 +52,29 @@ def test_the_serial_baseline_trains_as_the_engine_does(bench):
     import bench_sweep
 
     from trainer.loop import train
+    from trainer.tasks.digits_mlp import split_digits
 
     configs = [
         c for c in bench_sweep.trial_configs() if c["optimizer"]["lr"] < 0.1
     ]  # below the chaotic learning rates, where last-digit rounding grows
     setup = {**bench_sweep.serial_setup(configs), "steps": 40}
-    data = bench_serial.digits(setup["val_fraction"], setup["data_seed"])
+    data = split_digits(setup["val_fraction"], setup["data_seed"])
     for config, (lr, momentum) in zip(configs, setup["points"], strict=True):
         config = {**config, "trainer": {**config["trainer"], "steps": 40, "eval_every": 40}}
         engine = train(config)
         hand = bench_serial.train(setup, lr, momentum, data)
         assert hand["final_train_loss"] == pytest.approx(engine.final["final_train_loss"], 1e-12)
         assert hand["val_loss"] == pytest.approx(engine.final["final_val_loss"], 1e-12)
+
+
+def test_sweep_cli_times_the_sweep_against_both_loops(tmp_path):
+    args = ["sweep", "--skip-tune", "--repeats", "1"]
+    done = run_script("bench.py", *args, cwd=tmp_path, timeout=240)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for row in ("(a) gradsweep", "(c) serial hand-written loop", "(d) serial engine loop"):
+        assert re.search(re.escape(row) + r"\s+\d+\.\d s", out), out
+    assert re.search(r"\(a\)/\(c\) = \d+\.\d\d", out), out
+    # The hand-written loop computes what the sweep logged, but for the chaotic learning rates.
+    equal = re.search(r"equal to 1e-9 on (\d+) of 32 converged", out)
+    assert equal and int(equal.group(1)) >= 24, out
