@@ -74,10 +74,12 @@ def tune(folder: Path, cpus: int) -> float:
 
 def serial_setup(configs: list[dict]) -> dict:
     """What bench_serial.py needs of the grid: its points and the settings they share."""
+    from trainer.tasks.digits_mlp import CLASSES, PIXELS
+
     task, trainer = configs[0]["task"], configs[0]["trainer"]
     return {
         "points": [[c["optimizer"]["lr"], c["optimizer"]["momentum"]] for c in configs],
-        "sizes": [64, *task["hidden"], 10],
+        "sizes": [PIXELS, *task["hidden"], CLASSES],
         "val_fraction": task["val_fraction"],
         "data_seed": task["data_seed"],
         "seed": trainer["seed"],

@@ -7,13 +7,13 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy
 
 from trainer.config import ConfigError, hydra_context
 from trainer.contract import FINAL_KEYS
 from trainer.preflight import check_session
+from trainer.provenance import PROJECT
 from trainer.redact import mask_uri
 from trainer.sweep.grid import Grid
 from trainer.sweep.ray_setup import RAY_ADDRESS, keep_local_ray_on_loopback, ray_address
@@ -22,7 +22,7 @@ from trainer.sweep.store_process import open_in_background
 from trainer.sweep.summary import Row
 from trainer.uri import resolve_uri, sqlite_path
 
-SWEEP_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "sweep.py"
+SWEEP_SCRIPT = PROJECT / "scripts" / "sweep.py"
 FINISHED, SPOOLED, INTERRUPTED, DRY_RUN = "finished", "spooled", "interrupted", "dry_run"
 STATUS = {0: FINISHED, 1: SPOOLED, 130: INTERRUPTED}
 

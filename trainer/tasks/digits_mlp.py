@@ -46,12 +46,13 @@ class DigitsMLP(Task):
         """(x, y, x_val, y_val), loaded and split on first use (once per process, see
         `split_digits`)."""
         if self._data is None:
-            self._data = split_digits(self.val_fraction, self.data_seed)
-            if self._data[0].shape != (self.n_train, PIXELS):
+            data = split_digits(self.val_fraction, self.data_seed)
+            if data[0].shape != (self.n_train, PIXELS):
                 raise RuntimeError(
-                    f"load_digits() gave {self._data[0].shape} training rows and pixels; "
+                    f"load_digits() gave {data[0].shape} training rows and pixels; "
                     f"this task expects {self.n_train} of {PIXELS}"
                 )
+            self._data = data
         return self._data
 
     def loss(self, batch) -> Tensor:
