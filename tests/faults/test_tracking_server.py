@@ -25,7 +25,8 @@ GRID = [
     "optimizer=momentum",
     "optimizer.lr=0.01,0.03,0.1,0.3",
     "optimizer.momentum=0,0.9",
-    "trainer.steps=300",
+    # About a second a trial: the tests act after two trials, well before the eighth.
+    "trainer.steps=3000",
     "trainer.eval_every=100",
     "sweep.trials_per_task=1",
     "ray.num_cpus=2",
