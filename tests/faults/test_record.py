@@ -17,6 +17,7 @@ from support import (
     parents,
     run_script,
     sqlite_uri,
+    store_with_trials,
 )
 
 from trainer import contract
@@ -85,6 +86,86 @@ def test_a_lease_is_taken_over_once_its_heartbeat_is_older_than_the_stale_bound(
     assert client.get_run(run_id).data.tags[contract.LEASE_OWNER] == lease.owner
     lease.release()
     assert contract.LEASE_OWNER not in client.get_run(run_id).data.tags
+
+
+def test_a_lease_taken_over_is_seen_lost_by_the_heartbeat_and_left_to_its_new_holder(
+    tmp_path, monkeypatch
+):
+    from trainer.sweep import lease as leases
+    from trainer.sweep.store_protocol import LeaseLost
+
+    monkeypatch.setattr(leases, "HEARTBEAT_SECONDS", 0.1)
+    client = MlflowClient(sqlite_uri(tmp_path))
+    run_id = client.create_run(client.create_experiment("leases")).info.run_id
+    lease = leases.Lease(client, run_id, os.getpid())
+    lease.acquire()
+    assert lease.holds()
+    lease.check()
+    client.set_tag(run_id, contract.LEASE_OWNER, "elsewhere:4242:cafe")
+    deadline = time.monotonic() + 30
+    while lease.lost is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # the next beat reads the owner back
+    with pytest.raises(LeaseLost, match=r"another driver \(elsewhere:4242:cafe\) took"):
+        lease.check()
+    assert not lease.holds()
+    lease.release()
+    assert client.get_run(run_id).data.tags[contract.LEASE_OWNER] == "elsewhere:4242:cafe"
+
+
+def test_a_store_whose_lease_was_taken_over_writes_nothing_more(tmp_path):
+    from trainer.sweep.ranking import Ranking
+    from trainer.sweep.store_protocol import LeaseLost
+    from trainer.sweep.summary import Row
+
+    uri = sqlite_uri(tmp_path)
+    store, (first, second) = store_with_trials(uri, "0.01,0.02")
+    assert store.log(first, "first")
+    client = MlflowClient(uri)
+    [parent] = parents(client)
+    client.set_tag(parent.info.run_id, contract.LEASE_OWNER, "elsewhere:4242:cafe")
+    # Ending the parent reads the lease back first: the sweep is the other driver's now.
+    with pytest.raises(LeaseLost, match="elsewhere:4242:cafe"):
+        store.finish([Row.from_result(first, "first")], 1.0, 1, Ranking())
+    with pytest.raises(LeaseLost):
+        store.log(second, "second")  # neither logged nor spooled: the new holder trains it
+    store.abort("KILLED", "interrupted")
+    store.close()
+    parent = client.get_run(parent.info.run_id)
+    assert parent.info.status == "RUNNING"
+    assert parent.data.tags[contract.LEASE_OWNER] == "elsewhere:4242:cafe"
+    assert contract.FAILURE_REASON not in parent.data.tags
+    assert [run.info.run_name for run in children(client, parent.info.run_id)] == ["first"]
+    assert not store.spool.path.exists()
+
+
+def test_a_driver_whose_lease_was_taken_over_stops_and_a_rerun_completes_once(tmp_path):
+    longer = [arg.replace("steps=2000", "steps=6000") for arg in GRID]
+    args = [*longer, f"tracking.uri={sqlite_uri(tmp_path)}"]
+    first = SweepProcess(args, cwd=tmp_path)
+    first.wait_for(trials=1)
+    client = MlflowClient(sqlite_uri(tmp_path))
+    [parent] = parents(client)
+    run_id = parent.info.run_id
+    # What another machine's driver writes on taking over a lease it found stale.
+    now = time.time()
+    client.set_tag(run_id, contract.LEASE_OWNER, "elsewhere:4242:cafe")
+    client.set_tag(run_id, contract.LEASE_SINCE, str(now))
+    client.set_tag(run_id, contract.LEASE_HEARTBEAT, str(now))
+    assert first.wait() == 1, first.output()
+    [line] = [line for line in first.output().splitlines() if "error" in line]
+    assert line.startswith("error: another driver (elsewhere:4242:cafe) took this sweep over")
+    assert "Traceback" not in first.output()
+    parent = client.get_run(run_id)
+    assert parent.info.status == "RUNNING", "the parent is the new holder's to end"
+    assert parent.data.tags[contract.LEASE_OWNER] == "elsewhere:4242:cafe"
+    assert all(run.info.status == "FINISHED" for run in children(client, run_id))
+
+    # The other driver goes away (its heartbeat stale): a rerun takes over and completes once.
+    client.set_tag(run_id, contract.LEASE_HEARTBEAT, str(now - 60))
+    done = run_script("sweep.py", *args, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_exactly_once(client, run_id, grid_size=8)
+    assert client.get_run(run_id).info.status == "FINISHED"
 
 
 def test_after_kill_9_of_driver_and_store_a_rerun_takes_over_and_completes_once(tmp_path):
@@ -191,17 +272,8 @@ def test_a_lock_longer_than_mlflows_busy_timeout_is_waited_out(tmp_path):
 
 
 def test_a_result_mlflow_refuses_becomes_a_failed_child_and_the_sweep_goes_on(tmp_path):
-    from trainer.config import hydra_context
-    from trainer.sweep.grid import expand
-    from trainer.sweep.store import SweepStore
-    from trainer.trial import run_trial
-
-    with hydra_context() as loader:
-        sweep = expand({}, ["task=quadratic", "optimizer.lr=0.01,0.02", "trainer.steps=5"], loader)
     uri = sqlite_uri(tmp_path)
-    store = SweepStore(uri, "gradsweep", sweep, "mine", retry_seconds=0)
-    store.resume()
-    refused, fine = (run_trial(t.config, t.trial_id) for t in sweep.trials)
+    store, (refused, fine) = store_with_trials(uri, "0.01,0.02")
     refused.config = {**refused.config, "bad*name": 1}  # a name MLflow refuses
     assert store.log(refused, "refused") and store.log(fine, "fine")
     store.close()

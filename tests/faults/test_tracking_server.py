@@ -16,6 +16,7 @@ from support import (
     free_port,
     parents,
     run_script,
+    store_with_trials,
 )
 
 from trainer import contract
@@ -216,3 +217,29 @@ def test_credentials_in_the_uri_are_masked_in_output_tags_and_params(tmp_path, s
         recorded = {**run.data.tags, **run.data.params}
         assert not [key for key, value in recorded.items() if "secretpw" in value]
     assert "someone:***@" in runs[0].data.tags[contract.NOTE]
+
+
+def test_probes_spooled_in_an_outage_are_logged_with_their_names_and_tags(
+    tmp_path, server, monkeypatch
+):
+    """A boundary search logs each probe under a name and tags of its own, not the grid's: the
+    drain after an outage logs them so, and keeps an earlier run's probe it cannot name yet."""
+    monkeypatch.chdir(tmp_path)  # the spool of a server's sweep is in the working directory
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    store, (probe, later, earlier) = store_with_trials(server.uri, "0.01,0.02,0.03", "probes")
+    store.spool.append(earlier)  # an earlier run's probe, logged once its round comes
+    server.stop()
+    try:
+        assert not store.log(probe, "probe-a", {"boundary.round": "1"})
+    finally:
+        server.start()
+    assert store.drain() == 0
+    assert [result.trial_id for result in store.spool.load()] == [earlier.trial_id]
+    assert store.log(later, "probe-b", {"boundary.round": "2"})
+    store.close()
+    client = MlflowClient(server.uri)
+    [parent] = parents(client, "probes")
+    runs = {run.info.run_name: run for run in children(client, parent.info.run_id, "probes")}
+    assert set(runs) == {"probe-a", "probe-b"}
+    assert runs["probe-a"].data.tags["boundary.round"] == "1"
+    assert runs["probe-a"].data.tags[contract.TRIAL_ID] == probe.trial_id

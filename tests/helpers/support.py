@@ -222,3 +222,18 @@ def current_children(client: MlflowClient, parent_id: str, experiment: str = "gr
     """The children a rerun counts: those not superseded by a change of code."""
     runs = children(client, parent_id, experiment)
     return [run for run in runs if run.data.tags.get("superseded") != "true"]
+
+
+def store_with_trials(uri: str, lrs: str, experiment: str = "gradsweep"):
+    """A SweepStore (in this process, resumed, no retries) of a short quadratic sweep over the
+    comma-separated `lrs`, and each of its trials' results, trained but not logged."""
+    from trainer.config import hydra_context
+    from trainer.sweep.grid import expand
+    from trainer.sweep.store import SweepStore
+    from trainer.trial import run_trial
+
+    with hydra_context() as loader:
+        sweep = expand({}, ["task=quadratic", f"optimizer.lr={lrs}", "trainer.steps=5"], loader)
+    store = SweepStore(uri, experiment, sweep, "mine", retry_seconds=0)
+    store.resume()
+    return store, [run_trial(trial.config, trial.trial_id) for trial in sweep.trials]

@@ -24,7 +24,7 @@ from trainer.sweep.runner import (
     warm_up_workers,
 )
 from trainer.sweep.store_process import StoreProcess
-from trainer.sweep.store_protocol import Store, StoreDown
+from trainer.sweep.store_protocol import LeaseLost, Store, StoreDown
 from trainer.sweep.summary import Row, table
 
 
@@ -105,6 +105,10 @@ def execute(
     except ConfigError as error:
         _abort(store or leased, "FAILED", str(error))
         raise
+    except LeaseLost as lost:
+        # Not this driver's sweep any more: its parent and what is left are the other's.
+        print(f"error: {mask_uri(str(lost))}", file=sys.stderr)
+        return Outcome(1, [])
     except KeyboardInterrupt:
         how = "SIGTERM" if Terminated.received else "Ctrl-C"
         _abort(store or leased, "KILLED", f"stopped by {how}")

@@ -12,6 +12,7 @@ from mlflow import MlflowClient
 from mlflow.entities import RunTag
 
 from trainer import contract
+from trainer.sweep.store_protocol import LeaseLost
 
 HEARTBEAT_SECONDS = 5.0
 # A lease whose heartbeat is older than this is stale: its driver is gone (killed, or its
@@ -52,7 +53,8 @@ class Lease:
     `acquire` takes it (or raises LeaseHeld), then a thread refreshes `lease.heartbeat` every
     HEARTBEAT_SECONDS while the driver lives; `release` gives it up. A lease is taken over when
     its heartbeat is older than STALE_SECONDS, or at once when its holder was a process of this
-    machine that no longer runs.
+    machine that no longer runs. Each beat first reads the owner back: once another driver has
+    taken the lease over, `check` raises LeaseLost and this driver writes nothing more.
     """
 
     def __init__(self, client: MlflowClient, run_id: str, driver_pid: int):
@@ -61,6 +63,8 @@ class Lease:
         self.owner = f"{self.host}:{driver_pid}:{uuid.uuid4().hex[:12]}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.lost: str | None = None  # who took the lease over, once this driver saw it
+        self._last_beat = time.time()
 
     def holder(self, tags: dict) -> str | None:
         """Who holds the lease, as one line, if another driver does and is not known gone."""
@@ -105,6 +109,7 @@ class Lease:
         held = self.holder(self.client.get_run(self.run_id).data.tags)
         if held:
             raise LeaseHeld(held)
+        self._last_beat = float(now)
         self._thread = threading.Thread(target=self._beat, name="lease-heartbeat", daemon=True)
         self._thread.start()
 
@@ -113,9 +118,32 @@ class Lease:
             if os.getpid() != self.driver_pid and os.getppid() != self.driver_pid:
                 return  # the driver is gone: let the lease go stale
             try:
+                if not self.holds():
+                    return  # taken over: nothing to keep alive
                 self.client.set_tag(self.run_id, contract.LEASE_HEARTBEAT, f"{time.time():.3f}")
+                self._last_beat = time.time()
             except Exception:
                 continue  # the store is busy or away: the next beat tries again
+
+    def holds(self) -> bool:
+        """Whether this driver still holds the lease, read from the store now; once it does
+        not, `lost` says who took it over. Store errors are the caller's."""
+        if self.lost is None:
+            owner = self.client.get_run(self.run_id).data.tags.get(contract.LEASE_OWNER)
+            if owner != self.owner:
+                silent = time.time() - self._last_beat
+                self.lost = (
+                    f"another driver ({owner or 'one since ended'}) took this sweep over; this "
+                    f"driver's last heartbeat reached the store {silent:.0f} s before (a lease "
+                    f"is stale after {STALE_SECONDS:.0f} s), so it stopped and left the sweep, "
+                    "its parent run included, to that driver"
+                )
+        return self.lost is None
+
+    def check(self) -> None:
+        """LeaseLost if a heartbeat found the lease taken over (no store call)."""
+        if self.lost is not None:
+            raise LeaseLost(self.lost)
 
     def release(self) -> None:
         """Stop the heartbeat and give the lease up, if this driver still holds it."""
@@ -124,6 +152,8 @@ class Lease:
             return
         self._thread.join()
         self._thread = None
+        if self.lost is not None:
+            return  # another driver's now
         try:
             if self.client.get_run(self.run_id).data.tags.get(contract.LEASE_OWNER) == self.owner:
                 self.client.delete_tag(self.run_id, contract.LEASE_OWNER)

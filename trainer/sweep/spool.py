@@ -6,6 +6,7 @@ import json
 import os
 import stat
 import sys
+from collections.abc import Collection
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -154,14 +155,18 @@ class Spool:
             results[result.trial_id] = result
         return list(results.values())
 
-    def clear(self) -> None:
-        """Forget this store's and sweep's records; lines written for another one stay."""
+    def clear(self, keep: Collection[str] = ()) -> None:
+        """Forget this store's and sweep's records but those of the trial ids in `keep`; lines
+        written for another one stay."""
         if not self.path.exists():
             return
         with self._locked():
             # Another store's or sweep's records are theirs to replay; torn lines go.
-            lines = self._lines(quiet=True)
-            kept = [line for _, line, record, mine in lines if record is not None and not mine]
+            kept = [
+                line
+                for _, line, record, mine in self._lines(quiet=True)
+                if record is not None and (not mine or record["trial_id"] in keep)
+            ]
             if not kept:
                 self.path.unlink()
                 return

@@ -24,7 +24,7 @@ from trainer.sweep.links import parent_note
 from trainer.sweep.parent_files import boundary_files, sweep_files
 from trainer.sweep.ranking import Ranking
 from trainer.sweep.retry import STORE_ERRORS, cause, is_transient, retrying
-from trainer.sweep.store_protocol import SpoolFallback, StoreDown
+from trainer.sweep.store_protocol import LeaseLost, SpoolFallback, StoreDown
 from trainer.sweep.summary import Row, counts
 from trainer.tracking import log_files, log_result, open_store, result_tags
 
@@ -161,7 +161,9 @@ class SweepStore(SpoolFallback):
     ) -> None:
         """Log one trial as a child run (with `extra_tags`), retrying a busy store for
         `retry_seconds` (one try if not `patient`); StoreDown if it stays unreachable. A result
-        MLflow refuses becomes a FAILED child with the reason."""
+        MLflow refuses becomes a FAILED child with the reason. LeaseLost, writing nothing, once
+        another driver took the sweep over."""
+        self.lease.check()
         started = time.perf_counter()
         tags = {
             contract.PARENT_RUN_ID: self.parent_id,
@@ -212,6 +214,8 @@ class SweepStore(SpoolFallback):
         reason = mask_uri(reason)[:5000]
 
         def end(_):
+            if not self.lease.holds():
+                return  # another driver's sweep now: its parent is not this driver's to end
             self._delete_running_children()
             self.client.set_tag(self.parent_id, contract.FAILURE_REASON, reason)
             self.client.set_terminated(self.parent_id, status)
@@ -226,7 +230,7 @@ class SweepStore(SpoolFallback):
     def close(self) -> None:
         """Give the lease up; a sweep neither finished nor aborted (its driver went away) is
         marked FAILED first."""
-        if not self.ended:
+        if not self.ended and self.lease.lost is None:
             try:
                 self.abort("FAILED", "the sweep's driver ended before the sweep did")
             except StoreDown:
@@ -276,11 +280,13 @@ class SweepStore(SpoolFallback):
 
     def _end_parent(self, metrics: dict, files: dict[str, bytes], tags: dict[str, str]) -> None:
         """The parent's metrics (with the logging time), tags and files, then FINISHED; no
-        child left RUNNING."""
+        child left RUNNING. LeaseLost if another driver took the sweep over."""
         now = int(time.time() * 1000)
         metrics = {**metrics, contract.LOGGING_S: self.logging_seconds}
 
         def write(_):
+            if not self.lease.holds():
+                raise LeaseLost(self.lease.lost)
             self._delete_running_children()
             self.client.log_batch(
                 self.parent_id,

@@ -15,7 +15,7 @@ import traceback
 from trainer.config import ConfigError
 from trainer.redact import mask_uri
 from trainer.sweep.grid import Grid
-from trainer.sweep.store_protocol import SpoolFallback, StoreDown
+from trainer.sweep.store_protocol import LeaseLost, SpoolFallback, StoreDown
 
 
 def open_in_background(
@@ -116,6 +116,8 @@ class StoreProcess(SpoolFallback):
             raise self.lost from None
         if status == "down":
             raise StoreDown(value)
+        if status == "lost":
+            raise LeaseLost(value)
         if status == "error":
             raise RuntimeError(f"the tracking store's process failed in {method}:\n{value}")
         return value
@@ -187,6 +189,8 @@ def _answer_calls(conn, store) -> None:
             answer = ("ok", getattr(store, method)(*args))
         except StoreDown as error:
             answer = ("down", str(error))
+        except LeaseLost as error:
+            answer = ("lost", str(error))
         except Exception:
             answer = ("error", traceback.format_exc())
         try:

@@ -19,6 +19,12 @@ class StoreDown(Exception):
     """The tracking store cannot take a write: its server is unreachable, or its process ended."""
 
 
+class LeaseLost(Exception):
+    """Another driver took the sweep's lease over (trainer/sweep/lease.py): this driver writes
+    nothing more. Not a StoreDown: what it has not logged is not spooled, since the driver
+    holding the lease trains it."""
+
+
 class Store(Protocol):
     """What the driver calls on a sweep's tracking store: a `SweepStore` in this process, or a
     `StoreProcess` forwarding to one in a child process."""
@@ -79,6 +85,7 @@ class SpoolFallback:
         self.finished: Collection[str] = ()
         self.names: dict[str, str] = {}
         self.logged: set[str] = set()  # trial ids this invocation logged
+        self.spooled_tags: dict[str, dict[str, str]] = {}  # extra tags of what this run spooled
         self._next_probe = 0.0
 
     def log(self, result: Result, name: str, tags: dict[str, str] | None = None) -> bool:
@@ -92,6 +99,10 @@ class SpoolFallback:
             except StoreDown as error:
                 self._went_down(error)
         self.spool.append(result)
+        # The drain logs it under the same name and tags (a boundary probe's are its own).
+        self.names[result.trial_id] = name
+        if tags:
+            self.spooled_tags[result.trial_id] = tags
         return False
 
     def log_many(self, results: list[Result], names: list[str]) -> int:
@@ -108,8 +119,9 @@ class SpoolFallback:
             self.logged.update(result.trial_id for result in results[:written])
             if down is not None:
                 self._went_down(StoreDown(down))
-        for result in results[written:]:
+        for result, name in zip(results[written:], names[written:], strict=True):
             self.spool.append(result)
+            self.names[result.trial_id] = name
         return len(results) - written
 
     def _went_down(self, error: StoreDown) -> None:
@@ -122,7 +134,7 @@ class SpoolFallback:
         self._next_probe = time.monotonic() + PROBE_SECONDS
 
     def replay_spool(self, names: dict[str, str]) -> tuple[list[Row], int]:
-        self.names = names
+        self.names.update(names)
         spooled = self.spool.load()
         rows = [
             Row.from_result(result, names[result.trial_id])
@@ -134,17 +146,18 @@ class SpoolFallback:
     def drain(self, patient: bool = True, spooled: list[Result] | None = None) -> int:
         """Log what the spool holds for this sweep (`spooled`, if already read); clear it once
         all is logged. Not `patient`, the first write is a single try (a probe): a store still
-        away fails it at once. How many results stay in the spool."""
-        pending = [
+        away fails it at once. How many results stay in the spool. A result without a name yet
+        (a boundary probe an earlier run spooled, logged when its round comes) stays in it."""
+        unlogged = [
             result
             for result in (self.spool.load() if spooled is None else spooled)
-            if result.trial_id in self.names
-            and result.trial_id not in self.finished
-            and result.trial_id not in self.logged
+            if result.trial_id not in self.finished and result.trial_id not in self.logged
         ]
+        pending = [result for result in unlogged if result.trial_id in self.names]
         for done, result in enumerate(pending):
             try:
-                self.write(result, self.names[result.trial_id], None, patient)
+                tags = self.spooled_tags.get(result.trial_id)
+                self.write(result, self.names[result.trial_id], tags, patient)
             except StoreDown as error:
                 self._went_down(error)
                 return len(pending) - done
@@ -153,7 +166,7 @@ class SpoolFallback:
         if pending:
             print(f"the store answers: {len(pending)} spooled results logged", file=sys.stderr)
         self.down = None
-        self.spool.clear()
+        self.spool.clear(keep={r.trial_id for r in unlogged if r.trial_id not in self.names})
         return 0
 
     def status(self) -> tuple[str | None, float, str | None]:
