@@ -243,3 +243,28 @@ def test_probes_spooled_in_an_outage_are_logged_with_their_names_and_tags(
     assert set(runs) == {"probe-a", "probe-b"}
     assert runs["probe-a"].data.tags["boundary.round"] == "1"
     assert runs["probe-a"].data.tags[contract.TRIAL_ID] == probe.trial_id
+
+
+def test_a_boundary_search_through_an_outage_logs_every_probe_with_its_tags(tmp_path, server):
+    args = ["sweep=boundary", "ray.num_cpus=2", f"tracking.uri={server.uri}"]
+    args += ["tracking.experiment=boundary_outage", "tracking.retry_seconds=2"]
+    sweep = SweepProcess(args, cwd=tmp_path, env={"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"})
+    sweep.wait_for_text(r"round 1: ")
+    server.stop()
+    sweep.wait_for_text("results go to")
+    # As in the grid's outage: the driver waits while the server restarts.
+    sweep.process.send_signal(signal.SIGSTOP)
+    server.start()
+    sweep.process.send_signal(signal.SIGCONT)
+    code = sweep.wait()
+    output = sweep.output()
+    assert code == 0, output
+    assert "spooled results logged" in output
+    assert not list(tmp_path.glob(".gradsweep-spool/*.jsonl"))
+    client = MlflowClient(server.uri)
+    [parent] = parents(client, "boundary_outage")
+    assert client.get_run(parent.info.run_id).info.status == "FINISHED"
+    probes = children(client, parent.info.run_id, "boundary_outage")
+    trained = re.findall(r"round \d+: \d+ probes \((\d+) trained\)", output)
+    assert len(probes) == sum(map(int, trained)) > 0
+    assert all("boundary.round" in probe.data.tags for probe in probes)

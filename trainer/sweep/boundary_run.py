@@ -93,6 +93,8 @@ def search_boundary(
 def conclude(grid, search, store, uri, interrupted, spooled, counts, started) -> Outcome:
     """The store's state, the summary table and the parent's artifacts; the exit code."""
     reused, trained = counts
+    if store.status()[0] is not None:
+        store.drain()  # the store may be back: one last patient try, as a grid sweep's end
     down, _, parent_id = store.status()
     if down is not None:
         print(
