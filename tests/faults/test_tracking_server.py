@@ -3,7 +3,6 @@
 import json
 import re
 import signal
-import time
 import urllib.request
 
 import pytest
@@ -166,6 +165,23 @@ def test_a_second_driver_on_the_same_server_is_refused_and_the_first_finishes(tm
     assert_exactly_once(client, parent.info.run_id, grid_size=8, experiment="two_drivers")
 
 
+def outage_until_spooled(sweep: SweepProcess, server: MlflowServer, folder) -> str:
+    """The server goes away until the sweep spools a result, and restarts while the driver is
+    stopped (its trials go on in Ray): it is back before the sweep ends, however long the
+    restart takes on a busy machine. The sweep, drained in the same run, exits 0: its output."""
+    server.stop()
+    sweep.wait_for_text("results go to", timeout=120)
+    sweep.process.send_signal(signal.SIGSTOP)
+    server.start()
+    sweep.process.send_signal(signal.SIGCONT)
+    code = sweep.wait()
+    output = sweep.output()
+    assert code == 0, output
+    assert "spooled results logged" in output
+    assert not list(folder.glob(".gradsweep-spool/*.jsonl"))
+    return output
+
+
 def test_an_outage_longer_than_the_retry_window_is_drained_in_the_same_run(tmp_path, server):
     longer = [arg.replace("steps=2000", "steps=30000") for arg in LONG_GRID]
     args = [*longer, f"tracking.uri={server.uri}", "tracking.experiment=outage"]
@@ -175,21 +191,8 @@ def test_an_outage_longer_than_the_retry_window_is_drained_in_the_same_run(tmp_p
     no_http_retries = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
     sweep = SweepProcess(args, cwd=tmp_path, env=no_http_retries)
     sweep.wait_for(trials=2)
-    server.stop()
-    deadline = time.monotonic() + 120
-    while "results go to" not in sweep.output():
-        assert sweep.process.poll() is None and time.monotonic() < deadline, sweep.output()
-        time.sleep(0.05)
-    # The driver waits (its trials go on in Ray) while the server restarts: it is back before
-    # the sweep ends, however long the restart takes on a busy machine.
-    sweep.process.send_signal(signal.SIGSTOP)
-    server.start()
-    sweep.process.send_signal(signal.SIGCONT)
-    code = sweep.wait()
-    output = sweep.output()
-    assert code == 0, output
-    assert "refused the connection" in output and "spooled results logged" in output
-    assert not list(tmp_path.glob(".gradsweep-spool/*.jsonl"))
+    output = outage_until_spooled(sweep, server, tmp_path)
+    assert "refused the connection" in output
     client = MlflowClient(server.uri)
     [parent] = parents(client, "outage")
     assert_exactly_once(client, parent.info.run_id, grid_size=12, experiment="outage")
@@ -250,17 +253,7 @@ def test_a_boundary_search_through_an_outage_logs_every_probe_with_its_tags(tmp_
     args += ["tracking.experiment=boundary_outage", "tracking.retry_seconds=2"]
     sweep = SweepProcess(args, cwd=tmp_path, env={"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"})
     sweep.wait_for_text(r"round 1: ")
-    server.stop()
-    sweep.wait_for_text("results go to")
-    # As in the grid's outage: the driver waits while the server restarts.
-    sweep.process.send_signal(signal.SIGSTOP)
-    server.start()
-    sweep.process.send_signal(signal.SIGCONT)
-    code = sweep.wait()
-    output = sweep.output()
-    assert code == 0, output
-    assert "spooled results logged" in output
-    assert not list(tmp_path.glob(".gradsweep-spool/*.jsonl"))
+    output = outage_until_spooled(sweep, server, tmp_path)
     client = MlflowClient(server.uri)
     [parent] = parents(client, "boundary_outage")
     assert client.get_run(parent.info.run_id).info.status == "FINISHED"
