@@ -138,6 +138,13 @@ def version_tags() -> dict[str, str]:
     return tags
 
 
+def read_anew() -> None:
+    """Forget the training packages' fingerprint, git's state and the versions read so far: a
+    sweep started later in the same process (a notebook's, after an edit) reads them again."""
+    for cached in (packages_fingerprint, git_tags, version_tags):
+        cached.cache_clear()
+
+
 def provenance_tags(configs: Iterable[Mapping]) -> dict[str, str]:
     """The tags that say which code produced a run: fingerprint, git commit and state,
     versions."""

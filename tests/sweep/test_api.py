@@ -76,3 +76,35 @@ def test_loading_an_unknown_parent_or_store_raises_config_error(tmp_path):
         load_sweep("0" * 32, uri)
     with pytest.raises(ConfigError, match="parent_run_id is empty"):
         load_sweep(None, uri)  # what a sweep that failed to start hands back
+
+
+def test_a_second_sweep_in_one_process_sees_the_training_code_edited_in_between(
+    tmp_path, monkeypatch
+):
+    import shutil
+
+    from trainer import contract, provenance
+
+    # A copy of the training packages stands for the project's source: editing it is editing
+    # what a sweep fingerprints, without touching the checkout the other tests import.
+    project = tmp_path / "project"
+    for package in provenance.TRAINING_PACKAGES:
+        ignore = shutil.ignore_patterns("__pycache__")
+        shutil.copytree(provenance.PROJECT / package, project / package, ignore=ignore)
+    monkeypatch.setattr(provenance, "PROJECT", project)
+    monkeypatch.chdir(tmp_path)
+    overrides = ["sweep=quadratic", "optimizer.lr=0.01,0.05", "optimizer.momentum=0"]
+    first = run_sweep([*overrides, "ray.num_cpus=2"])
+    with open(project / "optimizers" / "__init__.py", "a") as source:
+        source.write("\n# an edit between two sweeps of one notebook\n")
+    second = run_sweep([*overrides, "ray.num_cpus=2"])
+    assert first.parent_run_id == second.parent_run_id and second.status == FINISHED
+    client = MlflowClient(sqlite_uri(tmp_path))
+    runs = client.search_runs(
+        [client.get_run(first.parent_run_id).info.experiment_id],
+        f"tags.`mlflow.parentRunId` = '{first.parent_run_id}'",
+    )
+    superseded = [run for run in runs if run.data.tags.get(contract.SUPERSEDED) == "true"]
+    assert len(runs) == 4 and len(superseded) == 2
+    fingerprints = {run.data.tags[contract.CODE_FINGERPRINT] for run in runs}
+    assert len(fingerprints) == 2

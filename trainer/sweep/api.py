@@ -13,7 +13,7 @@ import numpy
 from trainer.config import ConfigError, hydra_context
 from trainer.contract import FINAL_KEYS
 from trainer.preflight import check_session
-from trainer.provenance import PROJECT
+from trainer.provenance import PROJECT, read_anew
 from trainer.redact import mask_uri
 from trainer.sweep.grid import Grid
 from trainer.sweep.ray_setup import RAY_ADDRESS, keep_local_ray_on_loopback, ray_address
@@ -76,6 +76,7 @@ def sweep_session(session: dict, grid: Grid) -> SweepResult:
         # The address came from the environment: name the variable the user set.
         raise ConfigError(str(error).replace("ray.address=", f"{RAY_ADDRESS}=")) from None
     keep_local_ray_on_loopback(session["ray"]["address"])
+    read_anew()  # the code as it is now: Ray's workers, new for each sweep, import it anew too
     started = time.perf_counter()
     # The store opens in a child process from here on, while this one imports Ray and starts it.
     tracking, opening = session["tracking"], None
