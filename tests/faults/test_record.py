@@ -45,11 +45,12 @@ def assert_refused_by(done, holder_pid: int) -> str:
 
 
 def test_a_second_driver_is_refused_and_the_first_finishes_exactly_once(tmp_path):
-    # Longer trials: the second driver takes seconds to start, and must find the first running.
-    longer = [arg.replace("steps=2000", "steps=20000") for arg in GRID]
+    # Longer trials (about 4 s each): the second driver takes seconds to start, and must find
+    # the first running.
+    longer = [arg.replace("steps=2000", "steps=30000") for arg in GRID]
     args = [*longer, f"tracking.uri={sqlite_uri(tmp_path)}"]
     first = SweepProcess(args, cwd=tmp_path)
-    first.wait_for(trials=1)
+    first.wait_for_start()  # it holds the lease: from here on a second driver is refused
     second = run_script("sweep.py", *args, cwd=tmp_path)
     assert_refused_by(second, first.process.pid)
     assert first.process.poll() is None  # refused while the first still ran

@@ -135,25 +135,22 @@ def test_the_printed_link_opens_the_parent_run_on_the_server(tmp_path, server):
     assert len(children(MlflowClient(server.uri), run_id, "link")) == 2
 
 
-# Short digits trials (about 0.3 s each); the tests that need a sweep alive for long lengthen them.
+# Long digits trials (about 4 s each): a sweep that lives long enough to be disturbed.
 LONG_GRID = [
     "task=digits_mlp",
     "optimizer=sgd",
-    "optimizer.lr=" + ",".join(f"0.0{i}" for i in range(1, 10)) + ",0.1,0.11,0.12",
-    "trainer.steps=2000",
-    "trainer.eval_every=1000",
+    "optimizer.lr=0.01,0.02,0.03,0.05,0.07,0.1,0.15,0.2",
+    "trainer.steps=30000",
+    "trainer.eval_every=10000",
     "sweep.trials_per_task=1",
     "ray.num_cpus=2",
 ]
 
 
 def test_a_second_driver_on_the_same_server_is_refused_and_the_first_finishes(tmp_path, server):
-    # Longer trials: the second driver takes seconds to start, and must find the first running.
-    longer = [arg.replace("steps=2000", "steps=20000") for arg in LONG_GRID[3:]]
-    args = [*LONG_GRID[:2], "optimizer.lr=0.01,0.02,0.03,0.05,0.07,0.1,0.15,0.2", *longer]
-    args += [f"tracking.uri={server.uri}", "tracking.experiment=two_drivers"]
+    args = [*LONG_GRID, f"tracking.uri={server.uri}", "tracking.experiment=two_drivers"]
     first = SweepProcess(args, cwd=tmp_path)
-    first.wait_for(trials=1)
+    first.wait_for_start()  # it holds the lease: from here on a second driver is refused
     second = run_script("sweep.py", *args, cwd=tmp_path)
     assert second.returncode == 2, second.stdout + second.stderr
     [line] = second.stderr.strip().splitlines()
@@ -183,10 +180,9 @@ def outage_until_spooled(sweep: SweepProcess, server: MlflowServer, folder) -> s
 
 
 def test_an_outage_longer_than_the_retry_window_is_drained_in_the_same_run(tmp_path, server):
-    longer = [arg.replace("steps=2000", "steps=30000") for arg in LONG_GRID]
-    args = [*longer, f"tracking.uri={server.uri}", "tracking.experiment=outage"]
-    # Longer trials, and no retries of MLflow's own: trials are still running when the sweep
-    # notices the outage, after its 2 s retry window.
+    args = [*LONG_GRID, f"tracking.uri={server.uri}", "tracking.experiment=outage"]
+    # No retries of MLflow's own: trials are still running when the sweep notices the outage,
+    # after its 2 s retry window.
     args += ["tracking.retry_seconds=2"]
     no_http_retries = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
     sweep = SweepProcess(args, cwd=tmp_path, env=no_http_retries)
@@ -195,7 +191,7 @@ def test_an_outage_longer_than_the_retry_window_is_drained_in_the_same_run(tmp_p
     assert "refused the connection" in output
     client = MlflowClient(server.uri)
     [parent] = parents(client, "outage")
-    assert_exactly_once(client, parent.info.run_id, grid_size=12, experiment="outage")
+    assert_exactly_once(client, parent.info.run_id, grid_size=8, experiment="outage")
     assert client.get_run(parent.info.run_id).info.status == "FINISHED"
 
 

@@ -186,6 +186,10 @@ class SweepProcess:
             time.sleep(0.1)
         return found
 
+    def wait_for_start(self, timeout: float = 180) -> None:
+        """Until the sweep says what it will run: its store is open and its lease held."""
+        self.wait_for_text(r"already done, \d+ to run", timeout)
+
     def wait(self, timeout: float = 300) -> int:
         return self.process.wait(timeout=timeout)
 

@@ -94,10 +94,14 @@ def test_a_second_sweep_in_one_process_sees_the_training_code_edited_in_between(
     monkeypatch.setattr(provenance, "PROJECT", project)
     monkeypatch.chdir(tmp_path)
     overrides = ["sweep=quadratic", "optimizer.lr=0.01,0.05", "optimizer.momentum=0"]
-    first = run_sweep([*overrides, "ray.num_cpus=2"])
-    with open(project / "optimizers" / "__init__.py", "a") as source:
-        source.write("\n# an edit between two sweeps of one notebook\n")
-    second = run_sweep([*overrides, "ray.num_cpus=2"])
+    try:
+        first = run_sweep([*overrides, "ray.num_cpus=2"])
+        with open(project / "optimizers" / "__init__.py", "a") as source:
+            source.write("\n# an edit between two sweeps of one notebook\n")
+        second = run_sweep([*overrides, "ray.num_cpus=2"])
+    finally:
+        monkeypatch.undo()
+        provenance.read_anew()  # the checkout's fingerprint again, for the tests that follow
     assert first.parent_run_id == second.parent_run_id and second.status == FINISHED
     client = MlflowClient(sqlite_uri(tmp_path))
     runs = client.search_runs(
