@@ -23,13 +23,14 @@ from support import (
 from trainer import contract
 from trainer.result import FAILED
 
-# About two seconds a trial on digits: a sweep that lives long enough to be disturbed.
+# About 0.8 s a trial on digits, 3 s for the 8 on 2 CPUs: a sweep that lives long enough
+# to be disturbed after its first trials.
 GRID = [
     "task=digits_mlp",
     "optimizer=sgd",
     "optimizer.lr=0.01,0.02,0.03,0.05,0.07,0.1,0.15,0.2",
-    "trainer.steps=2000",
-    "trainer.eval_every=1000",
+    "trainer.steps=6000",
+    "trainer.eval_every=3000",
     "sweep.trials_per_task=1",
     "ray.num_cpus=2",
 ]
@@ -47,7 +48,7 @@ def assert_refused_by(done, holder_pid: int) -> str:
 def test_a_second_driver_is_refused_and_the_first_finishes_exactly_once(tmp_path):
     # Longer trials (about 4 s each): the second driver takes seconds to start, and must find
     # the first running.
-    longer = [arg.replace("steps=2000", "steps=30000") for arg in GRID]
+    longer = [arg.replace("steps=6000", "steps=30000") for arg in GRID]
     args = [*longer, f"tracking.uri={sqlite_uri(tmp_path)}"]
     first = SweepProcess(args, cwd=tmp_path)
     first.wait_for_start()  # it holds the lease: from here on a second driver is refused
@@ -140,8 +141,7 @@ def test_a_store_whose_lease_was_taken_over_writes_nothing_more(tmp_path):
 
 
 def test_a_driver_whose_lease_was_taken_over_stops_and_a_rerun_completes_once(tmp_path):
-    longer = [arg.replace("steps=2000", "steps=6000") for arg in GRID]
-    args = [*longer, f"tracking.uri={sqlite_uri(tmp_path)}"]
+    args = [*GRID, f"tracking.uri={sqlite_uri(tmp_path)}"]
     first = SweepProcess(args, cwd=tmp_path)
     first.wait_for(trials=1)
     client = MlflowClient(sqlite_uri(tmp_path))

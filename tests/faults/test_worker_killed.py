@@ -27,7 +27,7 @@ def test_worker_killed_mid_trial_is_retried_and_logged_exactly_once(tmp_path):
         "optimizer=momentum",
         "optimizer.lr=0.01,0.1",
         "optimizer.momentum=0,0.5,0.9",
-        "trainer.steps=800",
+        "trainer.steps=4000",  # about 0.5 s: the kill lands mid-trial
         "sweep.trials_per_task=1",
         "ray.num_cpus=2",
         f"tracking.uri={sqlite_uri(tmp_path)}",
@@ -37,7 +37,7 @@ def test_worker_killed_mid_trial_is_retried_and_logged_exactly_once(tmp_path):
     while not (victims := busy_workers()):
         assert sweep.process.poll() is None and time.monotonic() < deadline, sweep.output()
         time.sleep(0.05)
-    time.sleep(0.3)  # into the trial, past its setup
+    time.sleep(0.2)  # into the trial, past its setup
     os.kill(victims[0], signal.SIGKILL)
     assert sweep.wait() == 0, sweep.output()
     client = MlflowClient(sqlite_uri(tmp_path))
