@@ -140,6 +140,42 @@ def test_a_store_whose_lease_was_taken_over_writes_nothing_more(tmp_path):
     assert not store.spool.path.exists()
 
 
+def test_after_a_silence_of_its_heartbeat_a_store_reads_the_lease_back_before_writing(tmp_path):
+    from trainer.sweep.store_protocol import LeaseLost
+
+    uri = sqlite_uri(tmp_path)
+    store, (first, second) = store_with_trials(uri, "0.01,0.02")
+    # As if this driver's processes had been stopped for a minute: no heartbeat since.
+    store.lease.last_beat -= 60
+    assert store.log(first, "first")  # the lease read back, still its own
+    client = MlflowClient(uri)
+    [parent] = parents(client)
+    client.set_tag(parent.info.run_id, contract.LEASE_OWNER, "elsewhere:4242:cafe")
+    with pytest.raises(LeaseLost, match="elsewhere:4242:cafe"):
+        store.log(second, "second")  # read back before its heartbeat would have noticed
+    store.close()
+    assert [run.info.run_name for run in children(client, parent.info.run_id)] == ["first"]
+    assert not store.spool.path.exists()
+
+
+def test_a_refused_write_is_not_recorded_failed_in_a_sweep_taken_over(tmp_path):
+    """A driver stopped mid-write finds, on waking, its run deleted by the driver that took the
+    sweep over: MLflow refuses the rest of the write, and it is not recorded as a FAILED run."""
+    from trainer.sweep.store_protocol import LeaseLost
+
+    uri = sqlite_uri(tmp_path)
+    store, (refused, _) = store_with_trials(uri, "0.01,0.02")
+    client = MlflowClient(uri)
+    [parent] = parents(client)
+    client.set_tag(parent.info.run_id, contract.LEASE_OWNER, "elsewhere:4242:cafe")
+    refused.config = {**refused.config, "bad*name": 1}  # a write MLflow refuses
+    with pytest.raises(LeaseLost, match="elsewhere:4242:cafe"):
+        store.log(refused, "refused")
+    store.close()
+    # Only the write cut short is there, RUNNING: what the new holder's resume deletes.
+    assert [run.info.status for run in children(client, parent.info.run_id)] == ["RUNNING"]
+
+
 def test_a_driver_whose_lease_was_taken_over_stops_and_a_rerun_completes_once(tmp_path):
     args = [*GRID, f"tracking.uri={sqlite_uri(tmp_path)}"]
     first = SweepProcess(args, cwd=tmp_path)

@@ -54,7 +54,8 @@ class Lease:
     HEARTBEAT_SECONDS while the driver lives; `release` gives it up. A lease is taken over when
     its heartbeat is older than STALE_SECONDS, or at once when its holder was a process of this
     machine that no longer runs. Each beat first reads the owner back: once another driver has
-    taken the lease over, `check` raises LeaseLost and this driver writes nothing more.
+    taken the lease over, `check` raises LeaseLost and this driver writes nothing more (after a
+    silence of its heartbeat, `check` reads the owner back itself).
     """
 
     def __init__(self, client: MlflowClient, run_id: str, driver_pid: int):
@@ -64,7 +65,7 @@ class Lease:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.lost: str | None = None  # who took the lease over, once this driver saw it
-        self._last_beat = time.time()
+        self.last_beat = time.time()  # when a heartbeat of this driver last reached the store
 
     def holder(self, tags: dict) -> str | None:
         """Who holds the lease, as one line, if another driver does and is not known gone."""
@@ -109,7 +110,7 @@ class Lease:
         held = self.holder(self.client.get_run(self.run_id).data.tags)
         if held:
             raise LeaseHeld(held)
-        self._last_beat = float(now)
+        self.last_beat = float(now)
         self._thread = threading.Thread(target=self._beat, name="lease-heartbeat", daemon=True)
         self._thread.start()
 
@@ -121,7 +122,7 @@ class Lease:
                 if not self.holds():
                     return  # taken over: nothing to keep alive
                 self.client.set_tag(self.run_id, contract.LEASE_HEARTBEAT, f"{time.time():.3f}")
-                self._last_beat = time.time()
+                self.last_beat = time.time()
             except Exception:
                 continue  # the store is busy or away: the next beat tries again
 
@@ -131,7 +132,7 @@ class Lease:
         if self.lost is None:
             owner = self.client.get_run(self.run_id).data.tags.get(contract.LEASE_OWNER)
             if owner != self.owner:
-                silent = time.time() - self._last_beat
+                silent = time.time() - self.last_beat
                 self.lost = (
                     f"another driver ({owner or 'one since ended'}) took this sweep over; this "
                     f"driver's last heartbeat reached the store {silent:.0f} s before (a lease "
@@ -141,7 +142,11 @@ class Lease:
         return self.lost is None
 
     def check(self) -> None:
-        """LeaseLost if a heartbeat found the lease taken over (no store call)."""
+        """LeaseLost if this driver no longer holds the lease. As the last heartbeat found it,
+        with no store call, unless no heartbeat reached the store for two beats (the driver was
+        stopped, or cut off from the store, for a while): then read back now."""
+        if self.lost is None and time.time() - self.last_beat > 2 * HEARTBEAT_SECONDS:
+            self.holds()
         if self.lost is not None:
             raise LeaseLost(self.lost)
 

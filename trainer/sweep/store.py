@@ -147,6 +147,7 @@ class SweepStore(SpoolFallback):
                 self.client.delete_run(run.info.run_id)
 
     def _log(self, result: Result, name: str, tags: dict[str, str]) -> None:
+        self.lease.check()  # inside the retries: it may read the store
         if result.trial_id in self.attempted:
             self._remove_partial(result.trial_id)
         self.attempted.add(result.trial_id)
@@ -163,7 +164,6 @@ class SweepStore(SpoolFallback):
         `retry_seconds` (one try if not `patient`); StoreDown if it stays unreachable. A result
         MLflow refuses becomes a FAILED child with the reason. LeaseLost, writing nothing, once
         another driver took the sweep over."""
-        self.lease.check()
         started = time.perf_counter()
         tags = {
             contract.PARENT_RUN_ID: self.parent_id,
@@ -182,6 +182,10 @@ class SweepStore(SpoolFallback):
 
     def _log_refused(self, result: Result, name: str, tags: dict, reason: str) -> None:
         """The trial as a FAILED child saying why MLflow refused its record."""
+        # A write cut short by a takeover is refused too (the new holder deleted its run): the
+        # lease read back, rarely, never records a trial of a sweep this driver lost.
+        if not self.lease.holds():
+            raise LeaseLost(self.lease.lost)
         self._remove_partial(result.trial_id)
         tags = {
             **result_tags(result),
