@@ -150,6 +150,11 @@ class Lease:
         if self.lost is not None:
             raise LeaseLost(self.lost)
 
+    def confirm(self) -> None:
+        """LeaseLost if this driver no longer holds the lease, read back from the store now."""
+        if not self.holds():
+            raise LeaseLost(self.lost)
+
     def release(self) -> None:
         """Stop the heartbeat and give the lease up, if this driver still holds it."""
         self._stop.set()

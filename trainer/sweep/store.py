@@ -24,7 +24,7 @@ from trainer.sweep.links import parent_note
 from trainer.sweep.parent_files import boundary_files, sweep_files
 from trainer.sweep.ranking import Ranking
 from trainer.sweep.retry import STORE_ERRORS, cause, is_transient, retrying
-from trainer.sweep.store_protocol import LeaseLost, SpoolFallback, StoreDown
+from trainer.sweep.store_protocol import SpoolFallback, StoreDown
 from trainer.sweep.summary import Row, counts
 from trainer.tracking import log_files, log_result, open_store, result_tags
 
@@ -184,8 +184,7 @@ class SweepStore(SpoolFallback):
         """The trial as a FAILED child saying why MLflow refused its record."""
         # A write cut short by a takeover is refused too (the new holder deleted its run): the
         # lease read back, rarely, never records a trial of a sweep this driver lost.
-        if not self.lease.holds():
-            raise LeaseLost(self.lease.lost)
+        self.lease.confirm()
         self._remove_partial(result.trial_id)
         tags = {
             **result_tags(result),
@@ -289,8 +288,7 @@ class SweepStore(SpoolFallback):
         metrics = {**metrics, contract.LOGGING_S: self.logging_seconds}
 
         def write(_):
-            if not self.lease.holds():
-                raise LeaseLost(self.lease.lost)
+            self.lease.confirm()
             self._delete_running_children()
             self.client.log_batch(
                 self.parent_id,

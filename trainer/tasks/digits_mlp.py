@@ -71,8 +71,8 @@ class DigitsMLP(Task):
 @functools.cache
 def split_digits(val_fraction: float, data_seed: int) -> tuple[np.ndarray, ...]:
     """(x, y, x_val, y_val): a stratified seeded split, inputs standardised with the training
-    rows' statistics (constant pixels stay zero). Made once per process and split: the trials
-    of a Ray task share it, read-only."""
+    rows' statistics (constant pixels stay zero). Made once per process: the trials of a Ray
+    task share it, read-only."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
