@@ -137,9 +137,9 @@ def floor_results(grid: list[str], path: Path) -> None:
     real curve and figure, each Result carrying its own trial's config and id."""
     from dataclasses import replace
 
-    from trainer.config import hydra_context
-    from trainer.sweep.session import compose_sweep
-    from trainer.trial import run_trial
+    from trainer.config.compose import hydra_context
+    from trainer.sweep.plan.compose import compose_sweep
+    from trainer.training.trial import run_trial
 
     with hydra_context() as loader:
         trials = compose_sweep(grid, loader)[1].trials
@@ -152,7 +152,7 @@ def run_floor(folder: str, results: str) -> None:
     """The floor, in a process of its own: MLflow's import, a fresh store, a parent run, then
     exactly the calls the sweep's store makes per trial (tracking.log_result); no training,
     no Hydra, no Ray."""
-    from trainer.tracking import log_result, open_store
+    from trainer.tracking.run_record import log_result, open_store
 
     results = pickle.loads(Path(results).read_bytes())
     client, experiment_id = open_store(f"sqlite:///{folder}/mlflow.db", "gradsweep")

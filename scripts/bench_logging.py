@@ -28,11 +28,11 @@ def median_time(function, repeats: int) -> float:
 
 def bench_logging(args):
     """One run of each task: training time vs its chunked log_batch logging (warm sqlite store)."""
-    from trainer.config import compose_config, hydra_context, to_plain, trial_config
-    from trainer.loop import train
+    from trainer.config.compose import compose_config, hydra_context, to_plain, trial_config
+    from trainer.training.loop import train
 
     started = time.perf_counter()
-    from trainer.tracking import log_result, open_store
+    from trainer.tracking.run_record import log_result, open_store
 
     imported = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as folder:

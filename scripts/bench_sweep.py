@@ -34,8 +34,8 @@ GRID = [
 
 def trial_configs() -> list[dict]:
     """The grid's 32 resolved configs, composed the way a sweep composes them."""
-    from trainer.config import hydra_context
-    from trainer.sweep.grid import expand
+    from trainer.config.compose import hydra_context
+    from trainer.sweep.plan.grid import expand
 
     with hydra_context() as loader:
         return [trial.config for trial in expand({}, GRID, loader).trials]
@@ -99,7 +99,7 @@ def serial(folder: Path, setup: dict) -> tuple[float, list[dict]]:
 
 
 def engine_serial(folder: Path) -> float:
-    """(d) The same trainings in one plain loop through the engine (trainer.loop.train)."""
+    """(d) The same trainings in one plain loop through the engine (trainer.training.loop.train)."""
     folder.mkdir()
     return timed([sys.executable, str(SCRIPTS / "bench_sweep.py"), "engine"], folder)
 
@@ -109,7 +109,7 @@ def run_tune(folder: str, cpus: int) -> None:
     from ray import tune as ray_tune
     from ray.air.integrations.mlflow import MLflowLoggerCallback
 
-    from trainer.loop import train
+    from trainer.training.loop import train
 
     configs = {(c["optimizer"]["lr"], c["optimizer"]["momentum"]): c for c in trial_configs()}
     lrs = sorted({lr for lr, _ in configs})
@@ -139,7 +139,7 @@ def run_tune(folder: str, cpus: int) -> None:
 
 
 def run_engine_loop() -> None:
-    from trainer.loop import train
+    from trainer.training.loop import train
 
     for config in trial_configs():
         train(config)

@@ -2,13 +2,14 @@
 
 from pathlib import Path
 
-from trainer import cli
-from trainer.config import ConfigError, compose_config, hydra_context, to_plain
+from trainer.config import cli
+from trainer.config.compose import compose_config, hydra_context, to_plain
+from trainer.config.errors import ConfigError
+from trainer.config.preflight import check_tracking
+from trainer.config.redact import mask_uri
 from trainer.lecture.pictures import README_PICTURES, lecture_files, small_png
 from trainer.lecture.runs import checked_configs, run_all
 from trainer.lecture.worked_example import worked_example
-from trainer.preflight import check_tracking
-from trainer.redact import mask_uri
 
 USAGE = """usage: python scripts/lecture.py [OVERRIDE ...]
 

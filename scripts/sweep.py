@@ -2,11 +2,11 @@
 
 import functools
 
-from trainer import cli
-from trainer.config import hydra_context
-from trainer.help import config_yaml, take_cfg_flag, usage
+from trainer.config import cli
+from trainer.config.compose import hydra_context
+from trainer.config.help import config_yaml, take_cfg_flag, usage
 from trainer.sweep.api import sweep_session
-from trainer.sweep.session import compose_sweep
+from trainer.sweep.plan.compose import compose_sweep
 
 USAGE = functools.partial(usage, "sweep")
 

@@ -3,9 +3,8 @@
 import functools
 import shlex
 
-from trainer import cli
-from trainer.config import (
-    ConfigError,
+from trainer.config import cli
+from trainer.config.compose import (
     TrialChecker,
     compose_config,
     hydra_context,
@@ -13,13 +12,14 @@ from trainer.config import (
     trial_config,
     trial_id,
 )
-from trainer.help import config_yaml, take_cfg_flag, usage
-from trainer.naming import run_name
-from trainer.preflight import check_tracking
-from trainer.redact import mask_uri
-from trainer.result import FAILED
-from trainer.sweep.grid import make_parser, parse
-from trainer.trial import run_trial
+from trainer.config.errors import ConfigError
+from trainer.config.help import config_yaml, take_cfg_flag, usage
+from trainer.config.preflight import check_tracking
+from trainer.config.redact import mask_uri
+from trainer.sweep.plan.grid import make_parser, parse
+from trainer.tracking.naming import run_name
+from trainer.training.result import FAILED
+from trainer.training.trial import run_trial
 
 USAGE = functools.partial(usage, "train")
 
@@ -40,8 +40,8 @@ def main(args: list[str]) -> int:
     result = run_trial(config, trial_id(config))
     print(summary(result))
     if uri is not None:
-        from trainer.provenance import provenance_tags
-        from trainer.tracking import log_result, open_store  # MLflow loads only now
+        from trainer.tracking.provenance import provenance_tags
+        from trainer.tracking.run_record import log_result, open_store  # MLflow loads only now
 
         client, experiment_id = open_store(uri, tracking["experiment"])
         code = provenance_tags([config])  # the code that produced it, as a sweep's runs

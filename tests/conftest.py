@@ -2,6 +2,6 @@
 
 import os
 
-from trainer.sweep.ray_setup import LOOPBACK_RAY
+from trainer.sweep.run.ray_setup import LOOPBACK_RAY
 
 os.environ[LOOPBACK_RAY] = "0"

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from trainer.stability import (
+from trainer.tasks.quadratic import Quadratic
+from trainer.training.stability import (
     iteration_matrix,
     stable_lr_limit,
     stable_step_limit,
     theoretical_limit,
 )
-from trainer.tasks.quadratic import Quadratic
 
 MOMENTA = [0.0, 0.1, 0.5, 0.9, 0.99]
 

@@ -1,10 +1,11 @@
 """The MLflow run contract: every tag, metric, param and file name a run is written and read by.
 
-The writers (`trainer/tracking.py`, `trainer/sweep/store.py`), the reader
-(`trainer/sweep/summary.py`) and the tests all name a record's parts through this module.
+The writers (`trainer/tracking/run_record.py`, `trainer/sweep/record/mlflow_store.py`), the reader
+(`trainer/sweep/report/rows.py`) and the tests all name a record's parts through this module.
 """
 
-# A trial's run: its tags. The outcome's values are trainer.result's CONVERGED, DIVERGED, FAILED.
+# A trial's run: its tags. The outcome's values are CONVERGED, DIVERGED, FAILED
+# (trainer/training/result.py).
 OUTCOME = "outcome"
 WALL_TIME = "wall_time"  # seconds, as text with 4 decimals
 TRIAL_ID = "trial_id"  # hash of the resolved config: what a rerun resumes by
@@ -47,7 +48,8 @@ FINAL_KEYS = (FINAL_TRAIN_LOSS, FINAL_VAL_LOSS, FINAL_VAL_ACCURACY)
 # A trial's run: its files.
 CONFIG_FILE = "config.yaml"
 TRACEBACK_FILE = "traceback.txt"  # a failed trial's
-TRAIN_LOSS_FILE = "train_loss.npz"  # every step's train_loss, float64 (trainer.curve.from_npz)
+# Every step's train_loss, float64 (trainer/tracking/curve.py).
+TRAIN_LOSS_FILE = "train_loss.npz"
 TRAJECTORY_FILE = "trajectory.png"  # 2-D tasks only
 
 # A sweep's parent run: tags, params, metrics (also one per outcome: trials that ended so), files.
@@ -74,14 +76,14 @@ def hyperparameters(optimizer: dict) -> dict:
     return {key: value for key, value in optimizer.items() if key not in NOT_HYPERPARAMETERS}
 
 
-# Which code produced a run (trainer/provenance.py): on every child and on the parent.
+# Which code produced a run (trainer/tracking/provenance.py): on every child and on the parent.
 CODE_FINGERPRINT = "code.fingerprint"
 # A child trained by code that has since changed: kept, never counted in the sweep's summary.
 SUPERSEDED = "superseded"  # "true"
 SUPERSEDED_BY = "superseded_by"  # the code fingerprint of the rerun that replaced it
 # Why a run ended FAILED or KILLED: a parent cut short, or a child MLflow refused.
 FAILURE_REASON = "failure.reason"
-# The parent's lease (trainer/sweep/lease.py): one driver per sweep.
+# The parent's lease (trainer/sweep/record/lease.py): one driver per sweep.
 LEASE_OWNER = "lease.owner"  # host:pid:uuid of the driver holding the sweep
 LEASE_SINCE = "lease.since"  # seconds since the epoch when it took the lease
 LEASE_HEARTBEAT = "lease.heartbeat"  # seconds since the epoch, refreshed while it lives

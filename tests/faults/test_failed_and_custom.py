@@ -3,7 +3,7 @@
 from support import children, sweep_into
 
 from trainer import contract
-from trainer.result import CONVERGED, FAILED
+from trainer.training.result import CONVERGED, FAILED
 
 
 def sweep_with(tmp_path, optimizer: str, *overrides: str):

@@ -56,7 +56,7 @@ def test_a_second_driver_is_refused_and_the_first_finishes_exactly_once(tmp_path
 
 
 def test_a_lease_is_taken_over_once_its_heartbeat_is_older_than_the_stale_bound(tmp_path):
-    from trainer.sweep.lease import STALE_SECONDS, Lease, LeaseHeld
+    from trainer.sweep.record.lease import STALE_SECONDS, Lease, LeaseHeld
 
     client = MlflowClient(sqlite_uri(tmp_path))
     run_id = client.create_run(client.create_experiment("leases")).info.run_id
@@ -77,8 +77,8 @@ def test_a_lease_is_taken_over_once_its_heartbeat_is_older_than_the_stale_bound(
 def test_a_lease_taken_over_is_seen_lost_by_the_heartbeat_and_left_to_its_new_holder(
     tmp_path, monkeypatch
 ):
-    from trainer.sweep import lease as leases
-    from trainer.sweep.store_protocol import LeaseLost
+    from trainer.sweep.record import lease as leases
+    from trainer.sweep.record.store import LeaseLost
 
     monkeypatch.setattr(leases, "HEARTBEAT_SECONDS", 0.1)
     client = MlflowClient(sqlite_uri(tmp_path))
@@ -99,9 +99,9 @@ def test_a_lease_taken_over_is_seen_lost_by_the_heartbeat_and_left_to_its_new_ho
 
 
 def test_a_store_whose_lease_was_taken_over_writes_nothing_more(tmp_path):
-    from trainer.sweep.ranking import Ranking
-    from trainer.sweep.store_protocol import LeaseLost
-    from trainer.sweep.summary import Row
+    from trainer.sweep.plan.ranking import Ranking
+    from trainer.sweep.record.store import LeaseLost
+    from trainer.sweep.report.rows import Row
 
     uri = sqlite_uri(tmp_path)
     store, (first, second) = store_with_trials(uri, "0.01,0.02")
@@ -125,7 +125,7 @@ def test_a_store_whose_lease_was_taken_over_writes_nothing_more(tmp_path):
 
 
 def test_after_a_silence_of_its_heartbeat_a_store_reads_the_lease_back_before_writing(tmp_path):
-    from trainer.sweep.store_protocol import LeaseLost
+    from trainer.sweep.record.store import LeaseLost
 
     uri = sqlite_uri(tmp_path)
     store, (first, second) = store_with_trials(uri, "0.01,0.02")
@@ -145,7 +145,7 @@ def test_after_a_silence_of_its_heartbeat_a_store_reads_the_lease_back_before_wr
 def test_a_refused_write_is_not_recorded_failed_in_a_sweep_taken_over(tmp_path):
     """A driver stopped mid-write finds, on waking, its run deleted by the driver that took the
     sweep over: MLflow refuses the rest of the write, and it is not recorded as a FAILED run."""
-    from trainer.sweep.store_protocol import LeaseLost
+    from trainer.sweep.record.store import LeaseLost
 
     uri = sqlite_uri(tmp_path)
     store, (refused, _) = store_with_trials(uri, "0.01,0.02")

@@ -4,7 +4,7 @@ from mlflow import MlflowClient
 from support import assert_exactly_once, parents, run_script, sqlite_uri
 
 from trainer import contract
-from trainer.result import CONVERGED
+from trainer.training.result import CONVERGED
 
 
 def test_many_short_trials_are_all_logged_in_full(tmp_path):

@@ -21,7 +21,7 @@ from support import (
 )
 
 from trainer import contract
-from trainer.result import FAILED
+from trainer.training.result import FAILED
 
 
 def test_after_kill_9_of_driver_and_store_a_rerun_takes_over_and_completes_once(tmp_path):

@@ -8,7 +8,7 @@ import time
 from mlflow import MlflowClient
 from support import SweepProcess, assert_exactly_once, parents, sqlite_uri
 
-from trainer.result import FAILED
+from trainer.training.result import FAILED
 
 
 def busy_workers() -> list[int]:

@@ -244,10 +244,10 @@ def current_children(client: MlflowClient, parent_id: str, experiment: str = "gr
 def store_with_trials(uri: str, lrs: str, experiment: str = "gradsweep"):
     """A SweepStore (in this process, resumed, no retries) of a short quadratic sweep over the
     comma-separated `lrs`, and each of its trials' results, trained but not logged."""
-    from trainer.config import hydra_context
-    from trainer.sweep.grid import expand
-    from trainer.sweep.store import SweepStore
-    from trainer.trial import run_trial
+    from trainer.config.compose import hydra_context
+    from trainer.sweep.plan.grid import expand
+    from trainer.sweep.record.mlflow_store import SweepStore
+    from trainer.training.trial import run_trial
 
     with hydra_context() as loader:
         sweep = expand({}, ["task=quadratic", f"optimizer.lr={lrs}", "trainer.steps=5"], loader)

@@ -10,8 +10,8 @@ from support import run_script, sqlite_uri
 
 from trainer.lecture.pictures import README_PICTURES
 from trainer.lecture.runs import LEARNING_RATES
-from trainer.loop import train
 from trainer.tasks.quadratic import Quadratic
+from trainer.training.loop import train
 
 ARTIFACTS = {
     "worked_example.png",

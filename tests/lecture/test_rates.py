@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from trainer.config import compose_config, hydra_context, to_plain
+from trainer.config.compose import compose_config, hydra_context, to_plain
 from trainer.lecture.runs import ADAPTIVE_RULES, trial
 from trainer.lecture.step_sizes import per_parameter_rates
-from trainer.loop import train
+from trainer.training.loop import train
 
 
 @pytest.mark.parametrize("rule", ADAPTIVE_RULES)

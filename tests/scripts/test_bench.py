@@ -51,8 +51,8 @@ def test_the_serial_baseline_trains_as_the_engine_does(bench):
     import bench_serial
     import bench_sweep
 
-    from trainer.loop import train
     from trainer.tasks.digits_mlp import split_digits
+    from trainer.training.loop import train
 
     configs = [
         c for c in bench_sweep.trial_configs() if c["optimizer"]["lr"] < 0.1

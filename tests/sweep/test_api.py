@@ -12,7 +12,7 @@ from hydra.core.global_hydra import GlobalHydra
 from mlflow import MlflowClient
 from support import REPO, sqlite_uri
 
-from trainer.config import ConfigError
+from trainer.config.errors import ConfigError
 from trainer.contract import NOTE
 from trainer.sweep import load_sweep, run_sweep
 from trainer.sweep.api import FINISHED
@@ -83,7 +83,8 @@ def test_a_second_sweep_in_one_process_sees_the_training_code_edited_in_between(
 ):
     import shutil
 
-    from trainer import contract, provenance
+    from trainer import contract
+    from trainer.tracking import provenance
 
     # A copy of the training packages stands for the project's source: editing it is editing
     # what a sweep fingerprints, without touching the checkout the other tests import.

@@ -9,10 +9,10 @@ import pytest
 from mlflow import MlflowClient
 from support import SweepProcess, children, parents, run_script, sqlite_uri
 
-from trainer.config import hydra_context, to_plain
-from trainer.loop import train
-from trainer.sweep.boundary import Settings, search_with
-from trainer.sweep.boundary_plan import expand_search, probe_trial
+from trainer.config.compose import hydra_context, to_plain
+from trainer.sweep.plan.boundary import Settings, search_with
+from trainer.sweep.plan.boundary_search import expand_search, probe_trial
+from trainer.training.loop import train
 
 ARGS = ["sweep=boundary", "ray.num_cpus=2"]
 POINTS = 7  # sgd, and momentum and nesterov at m = 0, 0.5, 0.9
@@ -26,7 +26,7 @@ def read_csv(client: MlflowClient, run_id: str, folder) -> list[dict]:
 
 def uninterrupted_lr_stars() -> dict[str, str]:
     """The same search, in this process, asking `train` directly: what every run must give."""
-    from trainer.config import compose_config
+    from trainer.config.compose import compose_config
 
     with hydra_context() as loader:
         session = to_plain(compose_config("sweep", ["sweep=boundary"]))

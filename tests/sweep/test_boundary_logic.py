@@ -4,10 +4,9 @@ import math
 
 import pytest
 
-from trainer.config import ConfigError
-from trainer.result import CONVERGED, DIVERGED, FAILED
-from trainer.schema import BoundaryConf
-from trainer.sweep.boundary import (
+from trainer.config.errors import ConfigError
+from trainer.config.schema import BoundaryConf
+from trainer.sweep.plan.boundary import (
     DIVERGES_AT_LOW,
     FAILED_PROBE,
     FOUND,
@@ -15,6 +14,7 @@ from trainer.sweep.boundary import (
     Settings,
     search_with,
 )
+from trainer.training.result import CONVERGED, DIVERGED, FAILED
 
 
 def threshold_oracle(critical: list[float], log: list | None = None):

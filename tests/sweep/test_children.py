@@ -7,7 +7,7 @@ from mlflow.entities import Metric, Param, RunTag
 from support import sqlite_uri
 
 from trainer import contract
-from trainer.sweep.children import child_runs, searched
+from trainer.sweep.record.children import child_runs, searched
 
 
 def log_child(client, experiment_id, parent_id, index, metrics):

@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_hex
 
-from trainer.config import hydra_context
-from trainer.loop import train
-from trainer.naming import run_name
-from trainer.result import DIVERGED
-from trainer.sweep.figures import heatmap_figure
-from trainer.sweep.grid import expand
-from trainer.sweep.loss_curves import divergence_threshold, loss_curves_figure
-from trainer.sweep.ranking import Ranking
-from trainer.sweep.summary import Row
+from trainer.config.compose import hydra_context
+from trainer.sweep.plan.grid import expand
+from trainer.sweep.plan.ranking import Ranking
+from trainer.sweep.report.heatmap import heatmap_figure
+from trainer.sweep.report.loss_curves import divergence_threshold, loss_curves_figure
+from trainer.sweep.report.rows import Row
+from trainer.tracking.naming import run_name
+from trainer.training.loop import train
+from trainer.training.result import DIVERGED
 
 LRS = [0.005, 0.03, 0.2]
 MOMENTA = [0.0, 0.9]

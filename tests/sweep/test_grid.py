@@ -6,9 +6,10 @@ import pytest
 from hydra import compose
 from support import run_script
 
-from trainer.config import ConfigError, compose_config, hydra_context, to_plain, trial_config
-from trainer.sweep.grid import expand, logspace
-from trainer.sweep.session import compose_sweep
+from trainer.config.compose import compose_config, hydra_context, to_plain, trial_config
+from trainer.config.errors import ConfigError
+from trainer.sweep.plan.compose import compose_sweep
+from trainer.sweep.plan.grid import expand, logspace
 
 
 def grid_of(params: dict, cli: list[str]):

@@ -8,9 +8,9 @@ from support import REPO
 
 # Start Ray the way the sweep does, then ask Ray itself whether it requires a token.
 PROBE = """
-from trainer.sweep.ray_setup import keep_local_ray_on_loopback
+from trainer.sweep.run.ray_setup import keep_local_ray_on_loopback
 keep_local_ray_on_loopback("")
-from trainer.sweep.runner import connect
+from trainer.sweep.run.ray_tasks import connect
 connect("", 1)
 import ray
 from ray._private.authentication.authentication_utils import is_token_auth_enabled

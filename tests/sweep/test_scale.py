@@ -4,10 +4,10 @@ grid points composed as Hydra would."""
 import pytest
 from hydra import compose
 
-from trainer.config import hydra_context, to_plain, trial_config
-from trainer.sweep.batching import MOST_PER_CALL, Batcher
-from trainer.sweep.grid import Trial, expand
-from trainer.sweep.runner import MAX_TRIALS_PER_TASK, chunks
+from trainer.config.compose import hydra_context, to_plain, trial_config
+from trainer.sweep.plan.grid import Trial, expand
+from trainer.sweep.run.batching import MOST_PER_CALL, Batcher
+from trainer.sweep.run.ray_tasks import MAX_TRIALS_PER_TASK, chunks
 
 
 def trials(count: int) -> list[Trial]:

@@ -6,8 +6,8 @@ import stat
 import numpy as np
 import pytest
 
-from trainer.result import Divergence, Result
-from trainer.sweep.spool import Spool, spool_path
+from trainer.sweep.record.spool import Spool, spool_path
+from trainer.training.result import Divergence, Result
 
 URI = "sqlite:////data/store/mlflow.db"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 from mlflow import MlflowClient
 from support import children, parents, sqlite_uri
 
-from trainer.config import hydra_context
-from trainer.loop import train
-from trainer.sweep.grid import expand
-from trainer.sweep.store import SweepStore
+from trainer.config.compose import hydra_context
+from trainer.sweep.plan.grid import expand
+from trainer.sweep.record.mlflow_store import SweepStore
+from trainer.training.loop import train
 
 GRID = ["task=quadratic", "optimizer=sgd", "optimizer.lr=0.01,0.02,0.03", "trainer.steps=3"]
 

@@ -8,10 +8,11 @@ from mlflow import MlflowClient
 from support import children, history_steps, parents, sqlite_uri
 
 from trainer import contract
-from trainer.config import ConfigError, hydra_context
-from trainer.sweep.grid import expand
-from trainer.sweep.store_process import StoreProcess
-from trainer.trial import run_trial
+from trainer.config.compose import hydra_context
+from trainer.config.errors import ConfigError
+from trainer.sweep.plan.grid import expand
+from trainer.sweep.record.store_process import StoreProcess
+from trainer.training.trial import run_trial
 
 GRID = ["task=quadratic", "optimizer=momentum", "optimizer.lr=0.01,0.02", "trainer.steps=5"]
 

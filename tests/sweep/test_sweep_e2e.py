@@ -9,11 +9,11 @@ from mlflow import MlflowClient
 from support import children, history_steps, parents, run_script, sqlite_uri
 
 from trainer import contract
-from trainer.config import hydra_context
-from trainer.preflight import check_session
-from trainer.result import CONVERGED, DIVERGED, FAILED
-from trainer.sweep.ray_setup import keep_local_ray_on_loopback
-from trainer.sweep.session import compose_sweep
+from trainer.config.compose import hydra_context
+from trainer.config.preflight import check_session
+from trainer.sweep.plan.compose import compose_sweep
+from trainer.sweep.run.ray_setup import keep_local_ray_on_loopback
+from trainer.training.result import CONVERGED, DIVERGED, FAILED
 
 LRS = [0.01, 0.0153, 0.0235, 0.036, 0.0551, 0.0845, 0.13, 0.2]
 MOMENTA = [0.0, 0.5, 0.9]
@@ -138,7 +138,7 @@ def test_rerun_creates_no_new_children_and_reads_no_curve_back(sweep, monkeypatc
     with hydra_context() as loader:
         session, grid = compose_sweep([*ARGS, f"tracking.uri={sqlite_uri(folder)}"], loader)
     keep_local_ray_on_loopback(session["ray"]["address"])
-    from trainer.sweep.driver import execute  # imports Ray: only once it is set up
+    from trainer.sweep.run.driver import execute  # imports Ray: only once it is set up
 
     outcome = execute(grid, session, check_session(session), None, time.perf_counter())
     assert outcome.code == 0

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from support import run_script
 
-from trainer.config import compose_config, hydra_context, to_plain, trial_config
+from trainer.config.compose import compose_config, hydra_context, to_plain, trial_config
 
 HERE = Path(__file__).resolve().parent
 

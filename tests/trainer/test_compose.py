@@ -9,17 +9,18 @@ from omegaconf import OmegaConf
 
 import optimizers
 from trainer import contract
-from trainer.build import build_optimizer, build_task
-from trainer.config import ConfigError, TrialChecker, compose_config, hydra_context
-from trainer.config import to_plain as plain_of
-from trainer.config import trial_config as trial_of
-from trainer.loop import train
-from trainer.schema import OptimizerConf, TaskConf
+from trainer.config.compose import TrialChecker, compose_config, hydra_context
+from trainer.config.compose import to_plain as plain_of
+from trainer.config.compose import trial_config as trial_of
+from trainer.config.errors import ConfigError
+from trainer.config.schema import OptimizerConf, TaskConf
 from trainer.tasks.digits_mlp import DigitsMLP
 from trainer.tasks.linear_regression import LinearRegression
 from trainer.tasks.logistic_regression import LogisticRegression
 from trainer.tasks.quadratic import Quadratic
 from trainer.tasks.rosenbrock import Rosenbrock
+from trainer.training.build import build_optimizer, build_task
+from trainer.training.loop import train
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 

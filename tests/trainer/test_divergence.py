@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from trainer.contract import FINAL_TRAIN_LOSS
-from trainer.loop import train
+from trainer.training.loop import train
 
 # The quadratic's defaults: f = 0.5 (a x^2 + b y^2), b = a * condition, from (x0, y0).
 A, B = 1.0, 50.0

@@ -6,11 +6,12 @@ import pytest
 from mlflow import MlflowClient
 
 from trainer import contract
-from trainer.config import ConfigError, TrialChecker
-from trainer.curve import BEFORE_DIVERGENCE, POINTS_PER_CURVE, from_npz
-from trainer.loop import train
-from trainer.result import DIVERGED
-from trainer.tracking import log_result, open_store
+from trainer.config.compose import TrialChecker
+from trainer.config.errors import ConfigError
+from trainer.tracking.curve import BEFORE_DIVERGENCE, POINTS_PER_CURVE, from_npz
+from trainer.tracking.run_record import log_result, open_store
+from trainer.training.loop import train
+from trainer.training.result import DIVERGED
 
 # SGD at lr 0.041 on the quadratic (lambda_max 50) is just past 2 / lambda_max: a slow blow-up.
 DIVERGING = ["task=quadratic", "optimizer=sgd", "optimizer.lr=0.041", "trainer.steps=3000"]

@@ -4,8 +4,8 @@ import socket
 
 import pytest
 
-from trainer.config import ConfigError
-from trainer.preflight import check_address, check_store, running_cluster
+from trainer.config.errors import ConfigError
+from trainer.config.preflight import check_address, check_store, running_cluster
 
 
 @pytest.fixture

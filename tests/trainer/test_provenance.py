@@ -9,7 +9,12 @@ import sys
 import pytest
 from omegaconf import OmegaConf
 
-from trainer.provenance import PROJECT, code_fingerprint, packages_fingerprint, provenance_tags
+from trainer.tracking.provenance import (
+    PROJECT,
+    code_fingerprint,
+    packages_fingerprint,
+    provenance_tags,
+)
 
 PROJECT_ONLY = {
     "optimizer": {"_target_": "optimizers.Adam", "_partial_": True, "lr": 0.1},
@@ -48,7 +53,7 @@ def test_changing_one_line_of_a_users_optimizer_changes_the_fingerprint(users_mo
 
 def test_the_same_sources_give_the_same_fingerprint_in_another_process():
     script = (
-        "from trainer.provenance import code_fingerprint;"
+        "from trainer.tracking.provenance import code_fingerprint;"
         f"print(code_fingerprint([{PROJECT_ONLY!r}]))"
     )
     printed = subprocess.run(
@@ -87,7 +92,7 @@ def test_provenance_tags_name_the_code_git_state_and_versions(users_module):
 @pytest.mark.parametrize("missing", ["git", "repository"])
 def test_without_git_or_a_repository_the_git_tags_are_left_out(tmp_path, missing):
     script = (
-        "import trainer.provenance as p;"
+        "import trainer.tracking.provenance as p;"
         "tags = p.provenance_tags([]);"
         "print(sorted(k for k in tags if k.startswith('code.')))"
     )

@@ -10,9 +10,10 @@ import pytest
 from hydra.utils import get_class
 from omegaconf import MISSING, OmegaConf
 
-from trainer.config import ConfigError, TrialChecker
-from trainer.preflight import check_group_ranges
-from trainer.schema import (
+from trainer.config.compose import TrialChecker
+from trainer.config.errors import ConfigError
+from trainer.config.preflight import check_group_ranges
+from trainer.config.schema import (
     DivergenceConf,
     OptimizerConf,
     RayConf,

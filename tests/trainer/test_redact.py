@@ -2,7 +2,7 @@
 
 import pytest
 
-from trainer.redact import mask_uri
+from trainer.config.redact import mask_uri
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pickle
 import numpy as np
 import pytest
 
-from trainer.loop import train
+from trainer.training.loop import train
 
 MINIBATCH_RUNS = {
     "digits_mlp": ["task=digits_mlp", "trainer.steps=150", "trainer.eval_every=50"],

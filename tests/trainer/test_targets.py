@@ -6,8 +6,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from optimizers import Adam
-from trainer.config import ConfigError
-from trainer.targets import check_target, check_targets, find_nested_targets
+from trainer.config.errors import ConfigError
+from trainer.config.targets import check_target, check_targets, find_nested_targets
 from trainer.tasks.quadratic import Quadratic
 
 

@@ -9,10 +9,10 @@ import pytest
 from sklearn.linear_model import LogisticRegression as ReferenceLogistic
 from sklearn.metrics import log_loss
 
-from trainer.build import build_task
-from trainer.loop import train
 from trainer.tasks.digits_mlp import DigitsMLP
 from trainer.tasks.quadratic import Quadratic
+from trainer.training.build import build_task
+from trainer.training.loop import train
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,9 +7,9 @@ import pytest
 from mlflow import MlflowClient
 
 from trainer import contract
-from trainer.loop import train
-from trainer.result import DIVERGED, Divergence, Result
-from trainer.tracking import log_result, open_store, result_metrics
+from trainer.tracking.run_record import log_result, open_store, result_metrics
+from trainer.training.loop import train
+from trainer.training.result import DIVERGED, Divergence, Result
 
 
 class RecordingClient(MlflowClient):

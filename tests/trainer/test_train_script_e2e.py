@@ -8,8 +8,8 @@ import yaml
 from mlflow import MlflowClient
 
 from trainer import contract
-from trainer.loop import train
-from trainer.result import CONVERGED, DIVERGED
+from trainer.training.loop import train
+from trainer.training.result import CONVERGED, DIVERGED
 
 PNG = b"\x89PNG\r\n\x1a\n"
 STORE = "tracking.uri=sqlite:///{store}/mlflow.db"
@@ -218,7 +218,7 @@ def test_a_custom_optimizer_trains_with_tracking_none_and_writes_no_store(script
 
 
 def test_a_run_records_the_code_that_produced_it(quadratic):
-    from trainer.provenance import code_fingerprint
+    from trainer.tracking.provenance import code_fingerprint
 
     tags = quadratic.run.data.tags
     assert tags[contract.CODE_FINGERPRINT] == code_fingerprint([{}])

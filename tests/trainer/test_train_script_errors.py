@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from trainer import cli
+from trainer.config import cli
 
 TRAIN_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train.py"
 OPTIMIZERS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]

@@ -3,9 +3,9 @@
 import numpy as np
 
 from trainer import contract
-from trainer.loop import train
-from trainer.result import CONVERGED, FAILED
-from trainer.trial import run_trial
+from trainer.training.loop import train
+from trainer.training.result import CONVERGED, FAILED
+from trainer.training.trial import run_trial
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

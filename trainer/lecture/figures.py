@@ -3,7 +3,6 @@
 import numpy as np
 from matplotlib.figure import Figure
 
-from trainer.build import build_task
 from trainer.lecture.runs import (
     ADAPTIVE_RULES,
     LEARNING_RATES,
@@ -17,6 +16,7 @@ from trainer.lecture.runs import (
 from trainer.lecture.step_sizes import per_parameter_rates
 from trainer.lecture.surface import COLOURS, draw_paths
 from trainer.plots import log_scale, to_png
+from trainer.training.build import build_task
 
 LR_COLOURS = {"too small": "#7f7f7f", "right": "#2ca02c", "too large": "#ff7f0e"}
 LR_COLOURS["far too large"] = "#d62728"

@@ -5,7 +5,7 @@ import time
 from mlflow.entities import Metric
 
 from trainer.lecture.runs import LectureRuns, steps_to
-from trainer.tracking import batches, log_files, open_store
+from trainer.tracking.run_record import batches, log_files, open_store
 
 RUN_NAME = "lecture"
 

@@ -4,10 +4,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trainer.build import build_task
-from trainer.config import ConfigError, TrialChecker
-from trainer.loop import train
-from trainer.result import Result
+from trainer.config.compose import TrialChecker
+from trainer.config.errors import ConfigError
+from trainer.training.build import build_task
+from trainer.training.loop import train
+from trainer.training.result import Result
 
 # Fractions of the bowl's stability limit 2 / lambda_max. At half of it SGD solves the steep
 # axis in one step (1 - lr * lambda_max = 0); at the limit the steep coordinate flips sign

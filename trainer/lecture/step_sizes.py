@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from trainer.build import build_optimizer, build_task
-from trainer.result import Result
+from trainer.training.build import build_optimizer, build_task
+from trainer.training.result import Result
 
 # The factor each rule multiplies a parameter's gradient (or, in Adam, its first moment s^)
 # by: the per-parameter learning rate the lecture's slides describe.

@@ -10,17 +10,18 @@ from dataclasses import dataclass, field
 
 import numpy
 
-from trainer.config import ConfigError, hydra_context
+from trainer.config.compose import hydra_context
+from trainer.config.errors import ConfigError
+from trainer.config.preflight import check_session
+from trainer.config.redact import mask_uri
+from trainer.config.uri import resolve_uri, sqlite_path
 from trainer.contract import FINAL_KEYS
-from trainer.preflight import check_session
-from trainer.provenance import PROJECT, read_anew
-from trainer.redact import mask_uri
-from trainer.sweep.grid import Grid
-from trainer.sweep.ray_setup import RAY_ADDRESS, keep_local_ray_on_loopback, ray_address
-from trainer.sweep.session import compose_sweep
-from trainer.sweep.store_process import open_in_background
-from trainer.sweep.summary import Row
-from trainer.uri import resolve_uri, sqlite_path
+from trainer.sweep.plan.compose import compose_sweep
+from trainer.sweep.plan.grid import Grid
+from trainer.sweep.record.store_process import open_in_background
+from trainer.sweep.report.rows import Row
+from trainer.sweep.run.ray_setup import RAY_ADDRESS, keep_local_ray_on_loopback, ray_address
+from trainer.tracking.provenance import PROJECT, read_anew
 
 SWEEP_SCRIPT = PROJECT / "scripts" / "sweep.py"
 FINISHED, SPOOLED, INTERRUPTED, DRY_RUN = "finished", "spooled", "interrupted", "dry_run"
@@ -84,14 +85,14 @@ def sweep_session(session: dict, grid: Grid) -> SweepResult:
         opening = open_in_background(
             uri, tracking["experiment"], grid, session["sweep"]["name"], tracking["retry_seconds"]
         )
-    from trainer.sweep.driver import execute  # Ray is imported only now, once set up
+    from trainer.sweep.run.driver import execute  # Ray is imported only now, once set up
 
     outcome = execute(grid, session, uri, opening, started)
     result = SweepResult(
         outcome.parent_run_id, records(outcome.rows), STATUS[outcome.code], outcome.code
     )
     if outcome.code == 0 and uri is not None:
-        from trainer.sweep import links
+        from trainer.sweep.report import dashboard as links
 
         if session["sweep"]["ui"] and not links.is_server(uri):
             links.serve_until_interrupted(uri, outcome.experiment_id, outcome.parent_run_id)
@@ -108,7 +109,7 @@ def load_sweep(parent_run_id: str, tracking_uri: str | None = None) -> SweepResu
     from mlflow.exceptions import MlflowException
 
     from trainer.contract import SUPERSEDED
-    from trainer.sweep.children import child_runs
+    from trainer.sweep.record.children import child_runs
 
     if not parent_run_id:
         raise ConfigError("parent_run_id is empty: pass a sweep's parent run id (SweepResult's)")

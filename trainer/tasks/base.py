@@ -6,7 +6,7 @@ import numpy as np
 
 from autodiff import Tensor
 from optimizers.hyperparameters import Interval
-from trainer.ranges import check_ranges
+from trainer.config.ranges import check_ranges
 
 
 class Task:

@@ -5,7 +5,7 @@ import numpy as np
 import autodiff
 from autodiff import Tensor
 from optimizers.hyperparameters import BETWEEN_ZERO_AND_ONE, POSITIVE
-from trainer.ranges import AT_LEAST_ZERO
+from trainer.config.ranges import AT_LEAST_ZERO
 from trainer.tasks.base import LinearModel
 
 

@@ -6,9 +6,9 @@ import numpy as np
 
 from autodiff import Tensor
 from optimizers.hyperparameters import POSITIVE
-from trainer.ranges import AT_LEAST_ONE
-from trainer.stability import stable_lr_limit
+from trainer.config.ranges import AT_LEAST_ONE
 from trainer.tasks.base import Surface2D
+from trainer.training.stability import stable_lr_limit
 
 
 class Quadratic(Surface2D):
@@ -35,7 +35,7 @@ class Quadratic(Surface2D):
 
     def max_stable_lr(self, momentum: float = 0.0) -> float:
         """Heavy-ball momentum converges iff 0 < lr < 2 (1 + momentum) / lambda_max, found from
-        its iteration matrix (trainer/stability.py)."""
+        its iteration matrix (trainer/training/stability.py)."""
         return stable_lr_limit("momentum", self.lambda_max, momentum)
 
     def loss(self, batch=None) -> Tensor:

@@ -1,0 +1,28 @@
+"""A sweep's command line: session keys (sweep, ray, tracking) set apart and checked, the rest
+expanded into the grid (or the boundary search's points), its ranking checked."""
+
+from trainer.config.compose import TRIAL_GROUPS, compose_config, to_plain
+from trainer.config.errors import ConfigError
+from trainer.config.preflight import check_session_values
+from trainer.sweep.plan.boundary_search import expand_search
+from trainer.sweep.plan.grid import Grid, is_session_key, key_of, make_parser, parse
+from trainer.sweep.plan.ranking import choose_ranking
+
+
+def compose_sweep(args: list[str], config_loader) -> tuple[dict, Grid]:
+    """A sweep's command line as (session config, grid): session keys (sweep, ray, tracking)
+    compose `conf/sweep.yaml`, every other override is a trial setting or a grid axis."""
+    session_args, trial_args = [], []
+    for override in parse(make_parser(config_loader), args):
+        key = key_of(override)
+        if is_session_key(key) and override.is_sweep_override():
+            raise ConfigError(
+                f"{override.input_line}: {key} cannot be a grid axis; "
+                f"only {', '.join(TRIAL_GROUPS[:-1])} and {TRIAL_GROUPS[-1]} settings can be swept"
+            )
+        (session_args if is_session_key(key) else trial_args).append(override.input_line)
+    session = to_plain(compose_config("sweep", session_args))
+    check_session_values(session)
+    grid = expand_search(session["sweep"], trial_args, config_loader)
+    choose_ranking(session["sweep"], grid)  # a bad sweep.metric or sweep.mode is refused now
+    return session, grid

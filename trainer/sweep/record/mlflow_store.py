@@ -1,0 +1,302 @@
+"""The sweep's MLflow side: the parent run and its children, resumed by sweep_id, one writer."""
+
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from mlflow.entities import Metric, RunTag
+from mlflow.exceptions import MlflowException
+
+from trainer import contract
+from trainer.config.redact import mask_uri
+from trainer.sweep.plan.grid import Grid
+from trainer.sweep.plan.ranking import Ranking
+from trainer.sweep.record import parent
+from trainer.sweep.record.children import child_runs, searched
+from trainer.sweep.record.lease import Lease, LeaseHeld
+from trainer.sweep.record.retry import STORE_ERRORS, cause, is_transient, retrying
+from trainer.sweep.record.store import SpoolFallback, StoreDown
+from trainer.sweep.report.boundary_table import parent_metrics
+from trainer.sweep.report.dashboard import parent_note
+from trainer.sweep.report.parent_files import boundary_files, sweep_files
+from trainer.sweep.report.rows import Row, counts
+from trainer.tracking.curve import from_npz
+from trainer.tracking.provenance import code_fingerprint, provenance_tags
+from trainer.tracking.run_record import log_files, log_result, open_store, result_tags
+from trainer.training.result import FAILED, Result
+
+# A few quick retries of MLflow's own per request, then ours (trainer/sweep/record/retry.py), which
+# stop after `tracking.retry_seconds`. No "View run at <url>" line per run: the sweep prints
+# its own lines, credentials masked.
+MLFLOW_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
+}
+# These log a busy store's every retry with a traceback; the sweep says it in one line instead.
+QUIET_LOGGERS = ("mlflow.store.db.utils", "urllib3.connectionpool", "mlflow.utils.rest_utils")
+# Marking a cut-short sweep's parent is worth a short wait, not the full retry window.
+ABORT_RETRY_SECONDS = 10.0
+
+
+class SweepStore(SpoolFallback):
+    """The parent run and its children in MLflow; the only writer to the tracking store.
+
+    Opening it takes the sweep's lease (LeaseHeld if another driver has it); `resume` then
+    sorts the children earlier invocations left, which only the lease holder may do.
+    """
+
+    def __init__(
+        self,
+        uri: str,
+        experiment: str,
+        grid: Grid,
+        sweep_name: str,
+        retry_seconds: float = 60.0,
+        driver_pid: int | None = None,
+    ):
+        super().__init__(uri, grid)
+        for name, value in MLFLOW_DEFAULTS.items():
+            os.environ.setdefault(name, value)
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        self.uri, self.grid, self.retry_seconds = uri, grid, retry_seconds
+        self.logging_seconds = 0.0
+        self.finished, self.superseded, self.ended = {}, 0, False
+        self.attempted: set[str] = set()
+        # What the current code would record on each trial's run: the resume compares it.
+        self.child_tags = {t.trial_id: provenance_tags([t.config]) for t in grid.trials}
+
+        def open_parent(_):
+            self.client, self.experiment_id = open_store(uri, experiment)
+            return parent.find_or_create(self.client, self.experiment_id, grid, sweep_name)
+
+        self.parent_id = self._patiently(open_parent)
+        self.lease = Lease(self.client, self.parent_id, driver_pid or os.getpid())
+        try:
+            self._patiently(lambda _: self.lease.acquire())
+        except LeaseHeld as held:
+            where = f"sweep {sweep_name!r} ({grid.sweep_id}) in {mask_uri(uri)}"
+            raise LeaseHeld(f"{where}: {held}") from None
+
+    def _patiently(self, call, seconds: float | None = None):
+        """`call` retried through transient errors; StoreDown with the cause once they last."""
+        try:
+            return retrying(call, self.retry_seconds if seconds is None else seconds)
+        except STORE_ERRORS as error:
+            raise StoreDown(cause(error, self.uri)) from None
+
+    def resume(self) -> tuple[set[str], int]:
+        """Under the lease: the parent RUNNING with this code's provenance; earlier children
+        sorted into finished by this code (kept), by other code (tagged superseded), and cut
+        short or failed (deleted, to be redone). The finished trial ids, and how many were
+        superseded."""
+        tags = parent.origin_tags(self.grid)
+        self._patiently(lambda _: self._start_parent(tags))
+        self._patiently(lambda _: self._sort_children())
+        return set(self.finished), self.superseded
+
+    def _start_parent(self, tags: dict[str, str]) -> None:
+        self.client.log_batch(self.parent_id, tags=[RunTag(k, v) for k, v in tags.items()])
+        self.client.update_run(self.parent_id, status="RUNNING")
+
+    def _sort_children(self) -> None:
+        self.finished, self.superseded = {}, 0
+        for run in self._children():
+            tags = run.data.tags
+            if tags.get(contract.SUPERSEDED) == "true":
+                continue
+            trial_id = tags.get(contract.TRIAL_ID)
+            current = self._current_fingerprint(trial_id, run.data.params)
+            if run.info.status != "FINISHED" or trial_id in self.finished:
+                # Cut short by a crash, a kill or a lost server, or failed: it will be redone.
+                self.client.delete_run(run.info.run_id)
+            elif tags.get(contract.CODE_FINGERPRINT) == current:
+                self.finished[trial_id] = run
+            else:
+                superseded = [
+                    RunTag(contract.SUPERSEDED, "true"),
+                    RunTag(contract.SUPERSEDED_BY, current),
+                ]
+                self.client.log_batch(run.info.run_id, tags=superseded)
+                self.superseded += 1
+
+    def _current_fingerprint(self, trial_id: str, params: dict[str, str]) -> str:
+        """What the current code would tag this trial with: known for a grid's trials; for a
+        trial outside the grid (a boundary search's probe), from the targets its params name."""
+        if trial_id in self.child_tags:
+            return self.child_tags[trial_id][contract.CODE_FINGERPRINT]
+        targets = {key: {"_target_": v} for key, v in params.items() if key.endswith("_target_")}
+        return code_fingerprint([targets])
+
+    def _children(self, where: str = "") -> list:
+        """The parent's active children (all of them in bulk; `where` narrows a search)."""
+        if not where:
+            return child_runs(self.client, self.experiment_id, self.parent_id)
+        parent_is = f"tags.`{contract.PARENT_RUN_ID}` = '{self.parent_id}'"
+        return searched(self.client, self.experiment_id, parent_is + where)
+
+    def _remove_partial(self, trial_id: str) -> None:
+        """Delete what an interrupted attempt left of this trial's run (not superseded ones)."""
+        for run in self._children(f" and tags.{contract.TRIAL_ID} = '{trial_id}'"):
+            if run.data.tags.get(contract.SUPERSEDED) != "true":
+                self.client.delete_run(run.info.run_id)
+
+    def _log(self, result: Result, name: str, tags: dict[str, str]) -> None:
+        self.lease.check()  # inside the retries: it may read the store
+        if result.trial_id in self.attempted:
+            self._remove_partial(result.trial_id)
+        self.attempted.add(result.trial_id)
+        log_result(self.client, self.experiment_id, result, name, tags)
+
+    def write(
+        self,
+        result: Result,
+        name: str,
+        extra_tags: dict[str, str] | None = None,
+        patient: bool = True,
+    ) -> None:
+        """Log one trial as a child run (with `extra_tags`), retrying a busy store for
+        `retry_seconds` (one try if not `patient`); StoreDown if it stays unreachable. A result
+        MLflow refuses becomes a FAILED child with the reason. LeaseLost, writing nothing, once
+        another driver took the sweep over."""
+        started = time.perf_counter()
+        tags = {
+            contract.PARENT_RUN_ID: self.parent_id,
+            **self.child_tags.get(result.trial_id, provenance_tags([result.config])),
+            **(extra_tags or {}),
+        }
+        try:
+            retrying(lambda _: self._log(result, name, tags), self.retry_seconds if patient else 0)
+        except STORE_ERRORS as error:
+            if is_transient(error):
+                raise StoreDown(cause(error, self.uri)) from None
+            reason = mask_uri(str(error).strip().splitlines()[0] if str(error).strip() else "")
+            self._patiently(lambda _: self._log_refused(result, name, tags, reason))
+        finally:
+            self.logging_seconds += time.perf_counter() - started
+
+    def _log_refused(self, result: Result, name: str, tags: dict, reason: str) -> None:
+        """The trial as a FAILED child saying why MLflow refused its record."""
+        # A write cut short by a takeover is refused too (the new holder deleted its run): the
+        # lease read back, rarely, never records a trial of a sweep this driver lost.
+        self.lease.confirm()
+        self._remove_partial(result.trial_id)
+        tags = {
+            **result_tags(result),
+            **tags,
+            contract.OUTCOME: FAILED,
+            contract.FAILURE_REASON: f"MLflow refused the result: {reason}"[:5000],
+        }
+        run = self.client.create_run(self.experiment_id, run_name=name, tags=tags)
+        self.client.set_terminated(run.info.run_id, "FAILED")
+
+    def write_many(self, results: list[Result], names: list[str]) -> tuple[int, str | None]:
+        """`write` each in order until one cannot be: how many were written, and why not."""
+        for written, (result, name) in enumerate(zip(results, names, strict=True)):
+            try:
+                self.write(result, name, None, True)
+            except StoreDown as error:
+                return written, str(error)
+        return len(results), None
+
+    def progress(self) -> tuple[float, str]:
+        """Seconds spent logging so far, and the parent run's id."""
+        return self.logging_seconds, self.parent_id
+
+    def experiment(self) -> str:
+        """The experiment's id: with the parent run's, what the dashboard's link opens."""
+        return self.experiment_id
+
+    def abort(self, status: str, reason: str) -> None:
+        """End the parent `status` (FAILED or KILLED) saying why; no child left RUNNING."""
+        reason = mask_uri(reason)[:5000]
+
+        def end(_):
+            if not self.lease.holds():
+                return  # another driver's sweep now: its parent is not this driver's to end
+            self._delete_running_children()
+            self.client.set_tag(self.parent_id, contract.FAILURE_REASON, reason)
+            self.client.set_terminated(self.parent_id, status)
+
+        self.ended = True  # tried once: a store that is away is not tried again at close
+        self._patiently(end, ABORT_RETRY_SECONDS)
+
+    def _delete_running_children(self) -> None:
+        for run in self._children(" and attributes.status = 'RUNNING'"):
+            self.client.delete_run(run.info.run_id)
+
+    def close(self) -> None:
+        """Give the lease up; a sweep neither finished nor aborted (its driver went away) is
+        marked FAILED first."""
+        if not self.ended and self.lease.lost is None:
+            try:
+                self.abort("FAILED", "the sweep's driver ended before the sweep did")
+            except StoreDown:
+                pass  # the next run of the same command cleans up
+        self.lease.release()
+
+    def outcomes(self) -> dict[str, str]:
+        """trial_id -> outcome of every trial finished by an earlier invocation."""
+        return {tid: run.data.tags.get(contract.OUTCOME, "") for tid, run in self.finished.items()}
+
+    def earlier_rows(self, read_curves: bool = True) -> list[Row]:
+        """Trials finished by an earlier invocation, from the runs found at the start (their
+        final metrics and tags); with `read_curves`, each one's every step read back too."""
+        return [
+            Row.from_run(run, self._curve(run.info.run_id) if read_curves else np.empty(0))
+            for run in self.finished.values()
+        ]
+
+    def _curve(self, run_id: str) -> np.ndarray:
+        """Every step of a run's train_loss, from its train_loss.npz; the tracked points of a
+        run logged before there was one."""
+        with tempfile.TemporaryDirectory() as folder:
+            try:
+                path = self.client.download_artifacts(run_id, contract.TRAIN_LOSS_FILE, folder)
+                return from_npz(Path(path).read_bytes())
+            except (MlflowException, OSError):
+                pass
+        history = self.client.get_metric_history(run_id, contract.TRAIN_LOSS)
+        return np.array([m.value for m in sorted(history, key=lambda m: m.step)])
+
+    def finish(self, rows: list[Row], elapsed: float, cpus: int, ranking: Ranking) -> None:
+        """The parent's summary: counts, this invocation's wall and logging time, figures; its
+        description the command that reproduces the sweep, then its pictures."""
+        pictures = parent_note(self.parent_id, [contract.HEATMAP_FILE, contract.LOSS_CURVES_FILE])
+        tags = {
+            "sweep.metric": ranking.metric,
+            "sweep.mode": ranking.mode,
+            contract.NOTE: f"{parent.command_line()}\n\n{pictures}",
+        }
+        metrics = {**counts(rows, ranking), contract.WALL_TIME_S: elapsed}
+        self._end_parent(metrics, sweep_files(rows, self.grid, elapsed, cpus, ranking), tags)
+
+    def finish_boundary(self, reports: list, summary: str, title: str, elapsed: float) -> None:
+        """A boundary search's parent: lr* per point as metrics, boundary.png, boundary.csv."""
+        metrics = {**parent_metrics(reports), contract.WALL_TIME_S: elapsed}
+        self._end_parent(metrics, boundary_files(reports, summary, title), {})
+
+    def _end_parent(self, metrics: dict, files: dict[str, bytes], tags: dict[str, str]) -> None:
+        """The parent's metrics (with the logging time), tags and files, then FINISHED; no
+        child left RUNNING. LeaseLost if another driver took the sweep over."""
+        now = int(time.time() * 1000)
+        metrics = {**metrics, contract.LOGGING_S: self.logging_seconds}
+
+        def write(_):
+            self.lease.confirm()
+            self._delete_running_children()
+            self.client.log_batch(
+                self.parent_id,
+                metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
+                tags=[RunTag(k, v) for k, v in tags.items()],
+            )
+            log_files(self.client, self.parent_id, files)
+            self.client.set_terminated(self.parent_id, "FINISHED")
+
+        self._patiently(write)
+        self.ended = True

@@ -1,0 +1,96 @@
+"""Tell a tracking store's transient errors from its refusals; retry the transient ones."""
+
+import re
+import time
+from collections.abc import Callable, Iterator
+
+import requests
+import sqlalchemy.exc
+from mlflow.exceptions import MlflowException
+from mlflow.protos import databricks_pb2
+
+from trainer.config.preflight import sqlite_path
+from trainer.config.redact import mask_uri
+
+STORE_ERRORS = (
+    MlflowException,
+    requests.exceptions.RequestException,
+    sqlalchemy.exc.SQLAlchemyError,
+    OSError,
+)
+TRANSIENT_CODES = {
+    databricks_pb2.ErrorCode.Name(code)
+    for code in (
+        databricks_pb2.TEMPORARILY_UNAVAILABLE,
+        databricks_pb2.SERVICE_UNDER_MAINTENANCE,
+        databricks_pb2.DEADLINE_EXCEEDED,
+        databricks_pb2.REQUEST_LIMIT_EXCEEDED,
+        databricks_pb2.COULD_NOT_ACQUIRE_LOCK,
+    )
+}
+# What a store that is busy or away says, whatever wraps it.
+TRANSIENT_WORDS = re.compile(
+    r"database is locked|timed? ?out|connection (refused|reset|aborted)|remote end closed|"
+    r"max retries exceeded|too many 5\d\d|\b50[0234]\b|temporarily unavailable",
+    re.IGNORECASE,
+)
+FIRST_DELAY_SECONDS, LONGEST_DELAY_SECONDS = 0.5, 8.0
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        error = error.__cause__ or error.__context__
+
+
+def is_transient(error: BaseException) -> bool:
+    """A locked database, a timeout, a refused or reset connection, a 5xx: worth retrying."""
+    for link in _chain(error):
+        if isinstance(link, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
+            return True
+        if isinstance(link, ConnectionError | TimeoutError):
+            return True
+        if isinstance(link, sqlalchemy.exc.OperationalError):
+            return True
+        if isinstance(link, MlflowException) and link.error_code in TRANSIENT_CODES:
+            return True
+        if TRANSIENT_WORDS.search(str(link)):
+            return True
+    return False
+
+
+def cause(error: BaseException, uri: str) -> str:
+    """One line saying why the store at `uri` did not take a write, credentials masked."""
+    text = " ".join(str(link) for link in _chain(error)).lower()
+    path = sqlite_path(uri)
+    if path is not None and "locked" in text:
+        return f"the sqlite file {path} is locked by another process"
+    where = f"the tracking server {mask_uri(uri)}" if path is None else f"the sqlite file {path}"
+    if "refused" in text:
+        return f"{where} refused the connection (is it running?)"
+    if "timed out" in text or "timeout" in text:
+        return f"{where} did not answer in time"
+    if re.search(r"too many 5\d\d|\b50[0234]\b", text):
+        return f"{where} answered with a server error (HTTP 5xx)"
+    if "reset" in text or "remote end closed" in text or "aborted" in text:
+        return f"{where} dropped the connection"
+    lines = str(error).strip().splitlines()
+    first = lines[0] if lines else type(error).__name__
+    return f"{where}: {mask_uri(first)[:300]}"
+
+
+def retrying(call: Callable[[int], object], seconds: float) -> object:
+    """`call(attempt)` until it returns, retrying transient store errors with doubling delays
+    for up to `seconds`; the last error is raised once they are spent, any other at once."""
+    deadline = time.monotonic() + max(seconds, 0.0)
+    delay, attempt = FIRST_DELAY_SECONDS, 0
+    while True:
+        try:
+            return call(attempt)
+        except STORE_ERRORS as error:
+            if not is_transient(error) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay, attempt = min(2 * delay, LONGEST_DELAY_SECONDS), attempt + 1

@@ -1,0 +1,199 @@
+"""The sweep's tracking store in a forked child process, so MLflow's costs run on another core.
+
+Opening a store costs seconds of CPU (MLflow's import; a new sqlite store's schema migrations),
+and writing each trial costs tens of milliseconds. A child forked before Ray starts does all of
+it: it opens the store while this process starts Ray, then writes each result it is sent. A
+thread would not do: it would hold up Ray's start on the GIL.
+"""
+
+import functools
+import multiprocessing
+import os
+import signal
+import traceback
+
+from trainer.config.errors import ConfigError
+from trainer.config.redact import mask_uri
+from trainer.sweep.plan.grid import Grid
+from trainer.sweep.record.store import LeaseLost, SpoolFallback, StoreDown
+
+
+def open_in_background(
+    uri: str, experiment: str, grid: Grid, sweep_name: str, retry_seconds: float = 60.0
+) -> "StoreProcess | None":
+    """Start the store process, or None where processes cannot fork (the driver then opens the
+    store in process)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return StoreProcess(uri, experiment, grid, sweep_name, retry_seconds)
+
+
+class StoreLost(StoreDown):
+    """The store process ended without answering."""
+
+
+class StoreProcess(SpoolFallback):
+    """A SweepStore in a child process: every Store method but the spool fallback's runs there.
+
+    Each call waits for its answer, so results are logged in order and exactly as in-process.
+    The fallback stays here: if the store cannot take a result, or the child dies, what it has
+    not confirmed is kept in the local spool, for the next run of the same command to log.
+    """
+
+    def __init__(
+        self, uri: str, experiment: str, grid: Grid, sweep_name: str, retry_seconds: float = 60.0
+    ):
+        super().__init__(uri, grid)
+        self.uri = uri
+        self.lost: StoreLost | None = None
+        self.superseded = 0
+        self.ready_seen = self._leased = False
+        self._awaiting = False  # a call's answer not read yet (the driver was interrupted)
+        context = multiprocessing.get_context("fork")
+        self._conn, child_end = context.Pipe()
+        opening = (uri, experiment, grid, sweep_name, retry_seconds, os.getpid())
+        # A daemon only so that a driver dying in between cannot hang on it at exit: close()
+        # always lets it finish its write first.
+        self._child = context.Process(
+            target=_serve, args=(child_end, self._conn, opening), daemon=True
+        )
+        self._child.start()
+        child_end.close()
+
+    def _opening_answer(self):
+        """The child's next message while opening; None if it died first."""
+        try:
+            status, value = self._conn.recv()
+        except (EOFError, OSError):
+            self.close()
+            return None
+        if status == "error":
+            self.close()
+            raise ConfigError(mask_uri(f"tracking.uri={self.uri}: {value}"))
+        if status == "held":
+            self.close()
+            raise ConfigError(mask_uri(value))
+        return value
+
+    def leased(self) -> "StoreProcess | None":
+        """Wait until the store is open and this driver holds the sweep's lease; None if the
+        child died first (the driver then opens the store itself). ConfigError in one line if
+        MLflow refused the store, or another driver holds the sweep."""
+        if not self._leased:
+            self._leased = self._opening_answer() is not None
+        return self if self._leased else None
+
+    def ready(self) -> "StoreProcess | None":
+        """Wait until the children of earlier invocations are sorted (see SweepStore.resume)."""
+        if self.leased() is None:
+            return None
+        answer = self._opening_answer()
+        if answer is None:
+            return None
+        self.finished, self.superseded = answer
+        self.ready_seen = True
+        return self
+
+    def __getattr__(self, method: str):
+        """`write`, `write_many`, `progress`, `abort`, `earlier_rows`, `finish`: SweepStore's,
+        run in the child."""
+        if method.startswith("_"):
+            raise AttributeError(method)
+        return functools.partial(self._call, method)
+
+    def _call(self, method: str, *args):
+        if self.lost is not None:
+            raise StoreLost(self.lost)
+        try:
+            if self._awaiting:
+                self._conn.recv()  # the answer to a call the driver stopped waiting for
+            self._awaiting = True
+            self._conn.send((method, args))
+            status, value = self._conn.recv()
+            self._awaiting = False
+        except (EOFError, OSError) as error:
+            self.lost = StoreLost(f"the tracking store's process ended ({error!r})")
+            raise self.lost from None
+        if status == "down":
+            raise StoreDown(value)
+        if status == "lost":
+            raise LeaseLost(value)
+        if status == "error":
+            raise RuntimeError(f"the tracking store's process failed in {method}:\n{value}")
+        return value
+
+    def close(self) -> None:
+        """Let the child finish the write in hand, give the lease up and end; it is never cut
+        off mid-write."""
+        self._conn.close()
+        self._child.join()
+
+
+def _serve(conn, driver_end, opening: tuple) -> None:
+    # The fork copied the driver's end too: close it, so the driver closing its own is seen here.
+    driver_end.close()
+    # Ctrl-C is the driver's to handle; this child finishes what it is asked, then exits.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        store = _open(conn, opening)
+        if store is None:
+            return
+        try:
+            _answer_calls(conn, store)
+        finally:
+            store.close()
+    except (EOFError, OSError, KeyboardInterrupt):
+        return  # the driver went away: nothing to tell it
+
+
+def _open(conn, opening: tuple):
+    """The store, opened and resumed under the lease, each step reported; None if refused."""
+    from trainer.sweep.record.lease import LeaseHeld
+    from trainer.sweep.record.mlflow_store import SweepStore
+
+    uri, experiment, grid, sweep_name, retry_seconds, driver_pid = opening
+    try:
+        store = SweepStore(uri, experiment, grid, sweep_name, retry_seconds, driver_pid)
+    except LeaseHeld as error:
+        conn.send(("held", str(error)))
+        return None
+    except Exception as error:
+        conn.send(("error", f"MLflow cannot open it ({_first_line(error)})"))
+        return None
+    try:
+        conn.send(("ok", "leased"))
+        try:
+            conn.send(("ok", store.resume()))
+        except Exception as error:
+            conn.send(("error", _first_line(error)))
+            store.close()
+            return None
+    except OSError:  # the driver went away while the store opened: the sweep ends here
+        store.close()
+        return None
+    return store
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else repr(error)
+
+
+def _answer_calls(conn, store) -> None:
+    while True:
+        try:
+            method, args = conn.recv()
+        except (EOFError, OSError):
+            return  # the driver is done, or gone
+        try:
+            answer = ("ok", getattr(store, method)(*args))
+        except StoreDown as error:
+            answer = ("down", str(error))
+        except LeaseLost as error:
+            answer = ("lost", str(error))
+        except Exception:
+            answer = ("error", traceback.format_exc())
+        try:
+            conn.send(answer)
+        except OSError:
+            return  # the driver stopped waiting (a second Ctrl-C); what was asked is written

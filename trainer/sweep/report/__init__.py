@@ -1,0 +1,1 @@
+"""Report a sweep: its table, figures, parent files and the dashboard link."""

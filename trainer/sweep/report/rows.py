@@ -1,0 +1,149 @@
+"""A sweep's summary: one row per trial, counts, results.csv and the table printed at the end."""
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from trainer import contract
+from trainer.contract import FINAL_KEYS, FINAL_TRAIN_LOSS
+from trainer.sweep.plan.ranking import Ranking
+from trainer.tracking.naming import run_params
+from trainer.training.result import CONVERGED, DIVERGED, FAILED, Result
+
+
+@dataclass
+class Row:
+    trial_id: str
+    name: str
+    params: dict[str, str]
+    outcome: str
+    final: dict[str, float] = field(default_factory=dict)
+    divergence_step: int | None = None
+    divergence_reason: str = ""
+    wall_time: float = math.nan
+    node: str = ""
+    curve: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    @classmethod
+    def from_result(cls, result: Result, name: str) -> "Row":
+        event = result.divergence
+        return cls(
+            result.trial_id,
+            name,
+            run_params(result.config),
+            result.outcome,
+            dict(result.final),
+            event.step if event else None,
+            event.reason if event else "",
+            result.wall_time,
+            result.node,
+            result.train_loss,
+        )
+
+    @classmethod
+    def from_run(cls, run, curve: np.ndarray) -> "Row":
+        """A trial logged by an earlier invocation, read back from its MLflow run."""
+        tags, metrics = run.data.tags, run.data.metrics
+        step = tags.get(contract.DIVERGENCE_STEP)
+        return cls(
+            tags.get(contract.TRIAL_ID, ""),
+            tags.get(contract.RUN_NAME, run.info.run_name),
+            dict(run.data.params),
+            tags.get(contract.OUTCOME, FAILED),
+            {k: metrics[k] for k in FINAL_KEYS if k in metrics},
+            int(step) if step is not None else None,
+            tags.get(contract.DIVERGENCE_REASON, ""),
+            float(tags.get(contract.WALL_TIME, "nan")),
+            tags.get(contract.NODE, ""),
+            curve,
+        )
+
+    def value(self, key: str) -> float:
+        return float(self.params[key])
+
+
+def counts(rows: list[Row], ranking: Ranking) -> dict[str, float]:
+    """The parent run's metrics: trials, converged, diverged, failed, best_final_loss (the
+    lowest final training loss) and best_<metric> (the ranking's best value)."""
+    converged = [r for r in rows if r.outcome == CONVERGED]
+    metrics = {
+        contract.TRIALS: len(rows),
+        CONVERGED: len(converged),
+        DIVERGED: sum(r.outcome == DIVERGED for r in rows),
+        FAILED: sum(r.outcome == FAILED for r in rows),
+    }
+    train_losses = [r.final[FINAL_TRAIN_LOSS] for r in best(rows, Ranking())]
+    if train_losses:
+        metrics[contract.BEST_FINAL_LOSS] = train_losses[0]
+    ranked = best(rows, ranking)
+    if ranked:
+        metrics[ranking.best_key] = ranked[0].final[ranking.metric]
+    return metrics
+
+
+def best(rows: list[Row], ranking: Ranking) -> list[Row]:
+    """Converged trials that have the ranking's metric, best first."""
+    scored = [r for r in rows if r.outcome == CONVERGED and ranking.metric in r.final]
+    return sorted(scored, key=lambda r: ranking.sort_key(r.final[ranking.metric]))
+
+
+def results_csv(rows: list[Row]) -> str:
+    config_keys = sorted({key for row in rows for key in row.params})
+    columns = [
+        "trial_id",
+        "run_name",
+        "outcome",
+        *FINAL_KEYS,
+        "divergence_step",
+        "divergence_reason",
+        "wall_time",
+        "node",
+        *config_keys,
+    ]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                "trial_id": row.trial_id,
+                "run_name": row.name,
+                "outcome": row.outcome,
+                **{key: row.final.get(key, "") for key in FINAL_KEYS},
+                "divergence_step": "" if row.divergence_step is None else row.divergence_step,
+                "divergence_reason": row.divergence_reason,
+                "wall_time": f"{row.wall_time:.4f}",
+                "node": row.node,
+                **{key: row.params.get(key, "") for key in config_keys},
+            }
+        )
+    return out.getvalue()
+
+
+def table(rows: list[Row], wall_time: float, cpus: int, ranking: Ranking, top: int = 5) -> str:
+    """The short text printed when a sweep ends."""
+    metrics = counts(rows, ranking)
+    lines = [
+        f"{metrics[contract.TRIALS]} trials: {metrics[CONVERGED]} converged, "
+        f"{metrics[DIVERGED]} diverged, {metrics[FAILED]} failed; "
+        f"wall time {wall_time:.1f} s on {cpus} CPUs",
+    ]
+    ranked = best(rows, ranking)[:top]
+    if ranked:
+        lines.append(f"best trials by {ranking.metric} ({ranking.mode}):")
+        width = max(len(r.name) for r in ranked)
+        lines.append(f"{'':<{width}}  " + "  ".join(f"{k:>18}" for k in FINAL_KEYS))
+        for row in ranked:
+            cells = [
+                f"{row.final[k]:>18.6g}" if k in row.final else f"{'-':>18}" for k in FINAL_KEYS
+            ]
+            lines.append(f"{row.name:<{width}}  " + "  ".join(cells))
+    diverged = sorted((r for r in rows if r.outcome == DIVERGED), key=lambda r: r.divergence_step)
+    if diverged:
+        shown = ", ".join(f"{r.name} (step {r.divergence_step})" for r in diverged[:4])
+        more = f" and {len(diverged) - 4} more" if len(diverged) > 4 else ""
+        lines.append(f"diverged: {shown}{more}")
+    return "\n".join(lines)
