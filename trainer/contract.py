@@ -66,6 +66,9 @@ RESULTS_FILE = "results.csv"
 HEATMAP_FILE = "heatmap.png"
 LOSS_CURVES_FILE = "loss_curves.png"
 SUMMARY_FILE = "summary.txt"
+# A boundary search's parent: lr* against the second axis, and one line per point.
+BOUNDARY_FILE = "boundary.png"
+BOUNDARY_CSV_FILE = "boundary.csv"
 
 # An optimizer config's keys that are not hyperparameters: Hydra's and the option's name.
 NOT_HYPERPARAMETERS = ("_target_", "_partial_", "name")

@@ -99,9 +99,7 @@ def test_a_lease_taken_over_is_seen_lost_by_the_heartbeat_and_left_to_its_new_ho
 
 
 def test_a_store_whose_lease_was_taken_over_writes_nothing_more(tmp_path):
-    from trainer.sweep.plan.ranking import Ranking
-    from trainer.sweep.record.store import LeaseLost
-    from trainer.sweep.report.rows import Row
+    from trainer.sweep.record.store import LeaseLost, ParentSummary
 
     uri = sqlite_uri(tmp_path)
     store, (first, second) = store_with_trials(uri, "0.01,0.02")
@@ -111,7 +109,7 @@ def test_a_store_whose_lease_was_taken_over_writes_nothing_more(tmp_path):
     client.set_tag(parent.info.run_id, contract.LEASE_OWNER, "elsewhere:4242:cafe")
     # Ending the parent reads the lease back first: the sweep is the other driver's now.
     with pytest.raises(LeaseLost, match="elsewhere:4242:cafe"):
-        store.finish([Row.from_result(first, "first")], 1.0, 1, Ranking())
+        store.finish(ParentSummary(metrics={"trials": 1}), 1.0)
     with pytest.raises(LeaseLost):
         store.log(second, "second")  # neither logged nor spooled: the new holder trains it
     store.abort("KILLED", "interrupted")
@@ -130,7 +128,7 @@ def test_after_a_silence_of_its_heartbeat_a_store_reads_the_lease_back_before_wr
     uri = sqlite_uri(tmp_path)
     store, (first, second) = store_with_trials(uri, "0.01,0.02")
     # As if this driver's processes had been stopped for a minute: no heartbeat since.
-    store.lease.last_beat -= 60
+    store.backend.lease.last_beat -= 60
     assert store.log(first, "first")  # the lease read back, still its own
     client = MlflowClient(uri)
     [parent] = parents(client)

@@ -242,15 +242,35 @@ def current_children(client: MlflowClient, parent_id: str, experiment: str = "gr
 
 
 def store_with_trials(uri: str, lrs: str, experiment: str = "gradsweep"):
-    """A SweepStore (in this process, resumed, no retries) of a short quadratic sweep over the
-    comma-separated `lrs`, and each of its trials' results, trained but not logged."""
+    """A store (MLflow in this process behind the spool, resumed, no retries) of a short quadratic
+    sweep over the comma-separated `lrs`, and each of its trials' results, trained but not
+    logged."""
     from trainer.config.compose import hydra_context
     from trainer.sweep.plan.grid import expand
-    from trainer.sweep.record.mlflow_store import SweepStore
     from trainer.training.trial import run_trial
 
     with hydra_context() as loader:
         sweep = expand({}, ["task=quadratic", f"optimizer.lr={lrs}", "trainer.steps=5"], loader)
-    store = SweepStore(uri, experiment, sweep, "mine", retry_seconds=0)
-    store.resume()
+    store = mlflow_store(uri, sweep, experiment, retry_seconds=0)
     return store, [run_trial(trial.config, trial.trial_id) for trial in sweep.trials]
+
+
+def mlflow_store(uri: str, grid, experiment: str = "gradsweep", retry_seconds: float = 60.0):
+    """The sweep's store as the driver opens it in process: MLflow behind the spool, resumed."""
+    from trainer.sweep.record.mlflow_store import MlflowBackend
+    from trainer.sweep.record.open import sweep_spool
+    from trainer.sweep.record.spooled_store import SpooledStore
+
+    backend = MlflowBackend(uri, experiment, grid, "mine", retry_seconds)
+    backend.resume()
+    return SpooledStore(backend, sweep_spool(uri, grid))
+
+
+def process_store(uri: str, grid, experiment: str = "gradsweep"):
+    """The sweep's store as the driver opens it by default: MLflow in a child process."""
+    from trainer.sweep.record.open import sweep_spool
+    from trainer.sweep.record.spooled_store import SpooledStore
+    from trainer.sweep.record.store_process import ProcessBackend
+
+    backend = ProcessBackend(uri, experiment, grid, "mine").ready()
+    return SpooledStore(backend, sweep_spool(uri, grid))

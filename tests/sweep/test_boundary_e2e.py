@@ -11,7 +11,7 @@ from support import SweepProcess, children, parents, run_script, sqlite_uri
 
 from trainer.config.compose import hydra_context, to_plain
 from trainer.sweep.plan.boundary import Settings, search_with
-from trainer.sweep.plan.boundary_search import expand_search, probe_trial
+from trainer.sweep.plan.boundary_search import EdgeOfStabilitySearch, probe_trial
 from trainer.training.loop import train
 
 ARGS = ["sweep=boundary", "ray.num_cpus=2"]
@@ -30,7 +30,7 @@ def uninterrupted_lr_stars() -> dict[str, str]:
 
     with hydra_context() as loader:
         session = to_plain(compose_config("sweep", ["sweep=boundary"]))
-        grid = expand_search(session["sweep"], [], loader)
+        grid = EdgeOfStabilitySearch.expand(session["sweep"], [], loader)
     settings = Settings.from_config(session["sweep"]["boundary"])
 
     def oracle(probe):

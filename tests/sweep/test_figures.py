@@ -9,9 +9,9 @@ from matplotlib.colors import to_hex
 from trainer.config.compose import hydra_context
 from trainer.sweep.plan.grid import expand
 from trainer.sweep.plan.ranking import Ranking
+from trainer.sweep.record.rows import Row
 from trainer.sweep.report.heatmap import heatmap_figure
 from trainer.sweep.report.loss_curves import divergence_threshold, loss_curves_figure
-from trainer.sweep.report.rows import Row
 from trainer.tracking.naming import run_name
 from trainer.training.loop import train
 from trainer.training.result import DIVERGED

@@ -10,7 +10,7 @@ from support import REPO
 PROBE = """
 from trainer.sweep.run.ray_setup import keep_local_ray_on_loopback
 keep_local_ray_on_loopback("")
-from trainer.sweep.run.ray_tasks import connect
+from trainer.sweep.run.cluster import connect
 connect("", 1)
 import ray
 from ray._private.authentication.authentication_utils import is_token_auth_enabled

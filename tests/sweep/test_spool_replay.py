@@ -5,11 +5,10 @@ import uuid
 from pathlib import Path
 
 from mlflow import MlflowClient
-from support import children, parents, sqlite_uri
+from support import children, mlflow_store, parents, sqlite_uri
 
 from trainer.config.compose import hydra_context
 from trainer.sweep.plan.grid import expand
-from trainer.sweep.record.mlflow_store import SweepStore
 from trainer.training.loop import train
 
 GRID = ["task=quadratic", "optimizer=sgd", "optimizer.lr=0.01,0.02,0.03", "trainer.steps=3"]
@@ -23,20 +22,18 @@ def test_a_spooled_record_naming_a_path_is_refused_and_the_others_are_logged(tmp
     absolute.parent.mkdir()
     unique = f"{uuid.uuid4().hex}.png"
     climbing, landing = f"../{unique}", Path(tempfile.gettempdir()) / unique
-    names = {}
-    store = SweepStore(uri, "gradsweep", grid, "mine")
+    store = mlflow_store(uri, grid)
     plot_names = ["loss_curve.png", str(absolute), climbing]
     for trial, plot_name in zip(grid.trials, plot_names, strict=True):
         result = train(trial.config)
         result.trial_id = trial.trial_id
         result.plots = {plot_name: b"\x89PNG"}
-        store.spool.append(result)
-        names[trial.trial_id] = f"lr {trial.config['optimizer']['lr']}"
+        store.spool.append(result, f"lr {trial.config['optimizer']['lr']}")
 
-    rows, still_spooled = store.replay_spool(names)
+    still_spooled = store.drain()
 
     assert not absolute.exists() and not landing.exists()
-    assert [row.trial_id for row in rows] == [grid.trials[0].trial_id] and still_spooled == 0
+    assert still_spooled == 0
     err = capsys.readouterr().err.splitlines()
     warnings = [line for line in err if line.startswith("warning: ")]
     assert [w.split(": ")[1] for w in warnings] == [f"{store.spool.path}:{n}" for n in (2, 3)]

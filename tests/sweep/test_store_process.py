@@ -5,13 +5,13 @@ import signal
 
 import pytest
 from mlflow import MlflowClient
-from support import children, history_steps, parents, sqlite_uri
+from support import children, history_steps, parents, process_store, sqlite_uri
 
 from trainer import contract
 from trainer.config.compose import hydra_context
 from trainer.config.errors import ConfigError
 from trainer.sweep.plan.grid import expand
-from trainer.sweep.record.store_process import StoreProcess
+from trainer.sweep.record.store_process import ProcessBackend
 from trainer.training.trial import run_trial
 
 GRID = ["task=quadratic", "optimizer=momentum", "optimizer.lr=0.01,0.02", "trainer.steps=5"]
@@ -25,8 +25,8 @@ def grid():
 def test_a_new_store_is_created_with_its_parent_run_and_nothing_finished(tmp_path):
     uri = sqlite_uri(tmp_path)
     sweep = grid()
-    store = StoreProcess(uri, "gradsweep", sweep, "mine").ready()
-    assert store.finished == set()
+    store = process_store(uri, sweep)
+    assert store.finished == {}
     store.close()
     [parent] = parents(MlflowClient(uri))
     assert parent.data.tags[contract.SWEEP_ID] == sweep.sweep_id
@@ -35,7 +35,7 @@ def test_a_new_store_is_created_with_its_parent_run_and_nothing_finished(tmp_pat
 
 def test_a_store_mlflow_refuses_is_one_clear_error(tmp_path):
     (tmp_path / "mlflow.db").write_text("a text file, not a sqlite database")
-    opening = StoreProcess(sqlite_uri(tmp_path), "gradsweep", grid(), "mine")
+    opening = ProcessBackend(sqlite_uri(tmp_path), "gradsweep", grid(), "mine")
     with pytest.raises(ConfigError, match="tracking.uri=sqlite:///.*file is not a database"):
         opening.ready()
 
@@ -43,17 +43,16 @@ def test_a_store_mlflow_refuses_is_one_clear_error(tmp_path):
 def test_results_are_logged_by_the_child_and_kept_in_the_spool_once_it_is_gone(tmp_path):
     uri, sweep = sqlite_uri(tmp_path), grid()
     first, second = (run_trial(t.config, t.trial_id) for t in sweep.trials)
-    store = StoreProcess(uri, "gradsweep", sweep, "mine").ready()
+    store = process_store(uri, sweep)
     assert store.log(first, "first")
-    os.kill(store._child.pid, signal.SIGKILL)
-    store._child.join()
+    os.kill(store.backend._child.pid, signal.SIGKILL)
+    store.backend._child.join()
 
     assert not store.log(second, "second")
     down, _, _ = store.status()
     assert "ended" in down
     assert [r.trial_id for r in store.spool.load()] == [second.trial_id]
-    rows, spooled = store.replay_spool({second.trial_id: "second"})
-    assert [row.trial_id for row in rows] == [second.trial_id] and spooled == 1
+    assert store.drain() == 1  # the store is gone: it stays spooled, under its own name
     assert [r.trial_id for r in store.spool.load()] == [second.trial_id]
     store.close()
     client = MlflowClient(uri)

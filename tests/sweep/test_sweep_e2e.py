@@ -11,6 +11,7 @@ from support import children, history_steps, parents, run_script, sqlite_uri
 from trainer import contract
 from trainer.config.compose import hydra_context
 from trainer.config.preflight import check_session
+from trainer.sweep.context import SweepContext
 from trainer.sweep.plan.compose import compose_sweep
 from trainer.sweep.run.ray_setup import keep_local_ray_on_loopback
 from trainer.training.result import CONVERGED, DIVERGED, FAILED
@@ -140,7 +141,8 @@ def test_rerun_creates_no_new_children_and_reads_no_curve_back(sweep, monkeypatc
     keep_local_ray_on_loopback(session["ray"]["address"])
     from trainer.sweep.run.driver import execute  # imports Ray: only once it is set up
 
-    outcome = execute(grid, session, check_session(session), None, time.perf_counter())
+    context = SweepContext(session, grid, check_session(session), time.perf_counter())
+    outcome = execute(context, None)
     assert outcome.code == 0
     assert f"{len(before)} already done, 0 to run" in capsys.readouterr().out
     assert read_back == []

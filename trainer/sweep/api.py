@@ -16,10 +16,11 @@ from trainer.config.preflight import check_session
 from trainer.config.redact import mask_uri
 from trainer.config.uri import resolve_uri, sqlite_path
 from trainer.contract import FINAL_KEYS
+from trainer.sweep.context import SweepContext
 from trainer.sweep.plan.compose import compose_sweep
 from trainer.sweep.plan.grid import Grid
+from trainer.sweep.record.rows import Row
 from trainer.sweep.record.store_process import open_in_background
-from trainer.sweep.report.rows import Row
 from trainer.sweep.run.ray_setup import RAY_ADDRESS, keep_local_ray_on_loopback, ray_address
 from trainer.tracking.provenance import PROJECT, read_anew
 
@@ -78,26 +79,26 @@ def sweep_session(session: dict, grid: Grid) -> SweepResult:
         raise ConfigError(str(error).replace("ray.address=", f"{RAY_ADDRESS}=")) from None
     keep_local_ray_on_loopback(session["ray"]["address"])
     read_anew()  # the code as it is now: Ray's workers, new for each sweep, import it anew too
-    started = time.perf_counter()
+    context = SweepContext(session, grid, uri, time.perf_counter())
     # The store opens in a child process from here on, while this one imports Ray and starts it.
     tracking, opening = session["tracking"], None
     if uri is not None:  # tracking=none: no store, and no process for it
         opening = open_in_background(
-            uri, tracking["experiment"], grid, session["sweep"]["name"], tracking["retry_seconds"]
+            uri, tracking["experiment"], grid, context.name, tracking["retry_seconds"]
         )
     from trainer.sweep.run.driver import execute  # Ray is imported only now, once set up
 
-    outcome = execute(grid, session, uri, opening, started)
+    outcome = execute(context, opening)
     result = SweepResult(
         outcome.parent_run_id, records(outcome.rows), STATUS[outcome.code], outcome.code
     )
     if outcome.code == 0 and uri is not None:
-        from trainer.sweep.report import dashboard as links
+        from trainer.sweep.report import dashboard
 
-        if session["sweep"]["ui"] and not links.is_server(uri):
-            links.serve_until_interrupted(uri, outcome.experiment_id, outcome.parent_run_id)
+        if session["sweep"]["ui"] and not dashboard.is_server(uri):
+            dashboard.serve_until_interrupted(uri, outcome.experiment_id, outcome.parent_run_id)
         else:
-            lines = links.dashboard_lines(uri, outcome.experiment_id, outcome.parent_run_id)
+            lines = dashboard.dashboard_lines(uri, outcome.experiment_id, outcome.parent_run_id)
             print(mask_uri(lines))
     return result
 

@@ -1,12 +1,13 @@
 """A sweep's command line: session keys (sweep, ray, tracking) set apart and checked, the rest
-expanded into the grid (or the boundary search's points), its ranking checked."""
+expanded by the chosen search into its trials (or the boundary search's points), its ranking
+checked."""
 
 from trainer.config.compose import TRIAL_GROUPS, compose_config, to_plain
 from trainer.config.errors import ConfigError
 from trainer.config.preflight import check_session_values
-from trainer.sweep.plan.boundary_search import expand_search
 from trainer.sweep.plan.grid import Grid, is_session_key, key_of, make_parser, parse
 from trainer.sweep.plan.ranking import choose_ranking
+from trainer.sweep.plan.registry import search_named
 
 
 def compose_sweep(args: list[str], config_loader) -> tuple[dict, Grid]:
@@ -23,6 +24,7 @@ def compose_sweep(args: list[str], config_loader) -> tuple[dict, Grid]:
         (session_args if is_session_key(key) else trial_args).append(override.input_line)
     session = to_plain(compose_config("sweep", session_args))
     check_session_values(session)
-    grid = expand_search(session["sweep"], trial_args, config_loader)
+    search = search_named(session["sweep"]["search"])
+    grid = search.expand(session["sweep"], trial_args, config_loader)
     choose_ranking(session["sweep"], grid)  # a bad sweep.metric or sweep.mode is refused now
     return session, grid

@@ -1,5 +1,6 @@
-"""The sweep's MLflow side: the parent run and its children, resumed by sweep_id, one writer."""
+"""The sweep's Backend in MLflow: its parent run and children, resumed by sweep_id; one writer."""
 
+import dataclasses
 import logging
 import os
 import tempfile
@@ -13,37 +14,29 @@ from mlflow.exceptions import MlflowException
 from trainer import contract
 from trainer.config.redact import mask_uri
 from trainer.sweep.plan.grid import Grid
-from trainer.sweep.plan.ranking import Ranking
 from trainer.sweep.record import parent
 from trainer.sweep.record.children import child_runs, searched
 from trainer.sweep.record.lease import Lease, LeaseHeld
-from trainer.sweep.record.retry import STORE_ERRORS, cause, is_transient, retrying
-from trainer.sweep.record.store import SpoolFallback, StoreDown
-from trainer.sweep.report.boundary_table import parent_metrics
-from trainer.sweep.report.dashboard import parent_note
-from trainer.sweep.report.parent_files import boundary_files, sweep_files
-from trainer.sweep.report.rows import Row, counts
+from trainer.sweep.record.retry import (
+    ABORT_RETRY_SECONDS,
+    MLFLOW_HTTP,
+    STORE_ERRORS,
+    cause,
+    is_transient,
+    retrying,
+)
+from trainer.sweep.record.rows import Row
+from trainer.sweep.record.store import Backend, ParentSummary, StoreDown
 from trainer.tracking.curve import from_npz
 from trainer.tracking.provenance import code_fingerprint, provenance_tags
 from trainer.tracking.run_record import log_files, log_result, open_store, result_tags
 from trainer.training.result import FAILED, Result
 
-# A few quick retries of MLflow's own per request, then ours (trainer/sweep/record/retry.py), which
-# stop after `tracking.retry_seconds`. No "View run at <url>" line per run: the sweep prints
-# its own lines, credentials masked.
-MLFLOW_DEFAULTS = {
-    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
-    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
-    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
-}
 # These log a busy store's every retry with a traceback; the sweep says it in one line instead.
 QUIET_LOGGERS = ("mlflow.store.db.utils", "urllib3.connectionpool", "mlflow.utils.rest_utils")
-# Marking a cut-short sweep's parent is worth a short wait, not the full retry window.
-ABORT_RETRY_SECONDS = 10.0
 
 
-class SweepStore(SpoolFallback):
+class MlflowBackend(Backend):
     """The parent run and its children in MLflow; the only writer to the tracking store.
 
     Opening it takes the sweep's lease (LeaseHeld if another driver has it); `resume` then
@@ -59,14 +52,15 @@ class SweepStore(SpoolFallback):
         retry_seconds: float = 60.0,
         driver_pid: int | None = None,
     ):
-        super().__init__(uri, grid)
-        for name, value in MLFLOW_DEFAULTS.items():
+        for name, value in MLFLOW_HTTP.items():
             os.environ.setdefault(name, value)
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         self.uri, self.grid, self.retry_seconds = uri, grid, retry_seconds
         self.logging_seconds = 0.0
-        self.finished, self.superseded, self.ended = {}, 0, False
+        self.finished: dict[str, Row] = {}  # trial_id -> row, of earlier invocations
+        self.superseded, self.ended = 0, False
+        self._runs: dict[str, str] = {}  # trial_id -> run id, of the finished
         self.attempted: set[str] = set()
         # What the current code would record on each trial's run: the resume compares it.
         self.child_tags = {t.trial_id: provenance_tags([t.config]) for t in grid.trials}
@@ -90,22 +84,22 @@ class SweepStore(SpoolFallback):
         except STORE_ERRORS as error:
             raise StoreDown(cause(error, self.uri)) from None
 
-    def resume(self) -> tuple[set[str], int]:
+    def resume(self) -> tuple[dict[str, Row], int]:
         """Under the lease: the parent RUNNING with this code's provenance; earlier children
         sorted into finished by this code (kept), by other code (tagged superseded), and cut
-        short or failed (deleted, to be redone). The finished trial ids, and how many were
-        superseded."""
+        short or failed (deleted, to be redone). The finished trials' rows by trial id, and how
+        many were superseded."""
         tags = parent.origin_tags(self.grid)
         self._patiently(lambda _: self._start_parent(tags))
         self._patiently(lambda _: self._sort_children())
-        return set(self.finished), self.superseded
+        return self.finished, self.superseded
 
     def _start_parent(self, tags: dict[str, str]) -> None:
         self.client.log_batch(self.parent_id, tags=[RunTag(k, v) for k, v in tags.items()])
         self.client.update_run(self.parent_id, status="RUNNING")
 
     def _sort_children(self) -> None:
-        self.finished, self.superseded = {}, 0
+        self.finished, self.superseded, self._runs = {}, 0, {}
         for run in self._children():
             tags = run.data.tags
             if tags.get(contract.SUPERSEDED) == "true":
@@ -116,7 +110,8 @@ class SweepStore(SpoolFallback):
                 # Cut short by a crash, a kill or a lost server, or failed: it will be redone.
                 self.client.delete_run(run.info.run_id)
             elif tags.get(contract.CODE_FINGERPRINT) == current:
-                self.finished[trial_id] = run
+                self.finished[trial_id] = Row.from_run(run, np.empty(0))
+                self._runs[trial_id] = run.info.run_id
             else:
                 superseded = [
                     RunTag(contract.SUPERSEDED, "true"),
@@ -195,11 +190,13 @@ class SweepStore(SpoolFallback):
         run = self.client.create_run(self.experiment_id, run_name=name, tags=tags)
         self.client.set_terminated(run.info.run_id, "FAILED")
 
-    def write_many(self, results: list[Result], names: list[str]) -> tuple[int, str | None]:
+    def write_many(
+        self, results: list[Result], names: list[str], tags: list[dict[str, str]]
+    ) -> tuple[int, str | None]:
         """`write` each in order until one cannot be: how many were written, and why not."""
-        for written, (result, name) in enumerate(zip(results, names, strict=True)):
+        for written, (result, name, extra) in enumerate(zip(results, names, tags, strict=True)):
             try:
-                self.write(result, name, None, True)
+                self.write(result, name, extra, True)
             except StoreDown as error:
                 return written, str(error)
         return len(results), None
@@ -240,16 +237,14 @@ class SweepStore(SpoolFallback):
                 pass  # the next run of the same command cleans up
         self.lease.release()
 
-    def outcomes(self) -> dict[str, str]:
-        """trial_id -> outcome of every trial finished by an earlier invocation."""
-        return {tid: run.data.tags.get(contract.OUTCOME, "") for tid, run in self.finished.items()}
-
     def earlier_rows(self, read_curves: bool = True) -> list[Row]:
         """Trials finished by an earlier invocation, from the runs found at the start (their
         final metrics and tags); with `read_curves`, each one's every step read back too."""
+        if not read_curves:
+            return list(self.finished.values())
         return [
-            Row.from_run(run, self._curve(run.info.run_id) if read_curves else np.empty(0))
-            for run in self.finished.values()
+            dataclasses.replace(row, curve=self._curve(self._runs[trial_id]))
+            for trial_id, row in self.finished.items()
         ]
 
     def _curve(self, run_id: str) -> np.ndarray:
@@ -264,28 +259,18 @@ class SweepStore(SpoolFallback):
         history = self.client.get_metric_history(run_id, contract.TRAIN_LOSS)
         return np.array([m.value for m in sorted(history, key=lambda m: m.step)])
 
-    def finish(self, rows: list[Row], elapsed: float, cpus: int, ranking: Ranking) -> None:
-        """The parent's summary: counts, this invocation's wall and logging time, figures; its
-        description the command that reproduces the sweep, then its pictures."""
-        pictures = parent_note(self.parent_id, [contract.HEATMAP_FILE, contract.LOSS_CURVES_FILE])
-        tags = {
-            "sweep.metric": ranking.metric,
-            "sweep.mode": ranking.mode,
-            contract.NOTE: f"{parent.command_line()}\n\n{pictures}",
+    def finish(self, summary: ParentSummary, elapsed: float) -> None:
+        """The parent's summary (with this invocation's wall and logging time), its description
+        the command that reproduces the sweep, then its pictures; then FINISHED, no child left
+        RUNNING. LeaseLost if another driver took the sweep over."""
+        pictures = parent.note(self.parent_id, summary.pictures)
+        tags = {**summary.tags, contract.NOTE: f"{parent.command_line()}\n\n{pictures}"}
+        metrics = {
+            **summary.metrics,
+            contract.WALL_TIME_S: elapsed,
+            contract.LOGGING_S: self.logging_seconds,
         }
-        metrics = {**counts(rows, ranking), contract.WALL_TIME_S: elapsed}
-        self._end_parent(metrics, sweep_files(rows, self.grid, elapsed, cpus, ranking), tags)
-
-    def finish_boundary(self, reports: list, summary: str, title: str, elapsed: float) -> None:
-        """A boundary search's parent: lr* per point as metrics, boundary.png, boundary.csv."""
-        metrics = {**parent_metrics(reports), contract.WALL_TIME_S: elapsed}
-        self._end_parent(metrics, boundary_files(reports, summary, title), {})
-
-    def _end_parent(self, metrics: dict, files: dict[str, bytes], tags: dict[str, str]) -> None:
-        """The parent's metrics (with the logging time), tags and files, then FINISHED; no
-        child left RUNNING. LeaseLost if another driver took the sweep over."""
         now = int(time.time() * 1000)
-        metrics = {**metrics, contract.LOGGING_S: self.logging_seconds}
 
         def write(_):
             self.lease.confirm()
@@ -295,7 +280,7 @@ class SweepStore(SpoolFallback):
                 metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
                 tags=[RunTag(k, v) for k, v in tags.items()],
             )
-            log_files(self.client, self.parent_id, files)
+            log_files(self.client, self.parent_id, summary.files)
             self.client.set_terminated(self.parent_id, "FINISHED")
 
         self._patiently(write)

@@ -5,7 +5,9 @@ No MLflow, no store process, no spool.
 
 from pathlib import Path
 
-from trainer.sweep.report.rows import Row
+from trainer.sweep.record.rows import Row
+from trainer.sweep.record.spool import Spooled
+from trainer.sweep.record.store import ParentSummary, Store
 from trainer.training.result import Result
 
 
@@ -17,39 +19,42 @@ class NoSpool:
     def load(self) -> list[Result]:
         return []
 
+    def entries(self) -> list[Spooled]:
+        return []
 
-class NoStore:
+    def clear(self, keep=()) -> None:
+        """Nothing to clear."""
+
+
+class NoStore(Store):
     """Takes every result and keeps none of it: nothing is done before, nothing to resume."""
 
-    spool = NoSpool()
-    finished: frozenset[str] = frozenset()
+    finished: dict[str, Row] = {}
     superseded = 0  # no earlier runs, so none by other code
 
-    def log(self, result: Result, name: str, tags: dict[str, str] | None = None) -> bool:
-        return True
+    @property
+    def spool(self) -> NoSpool:
+        return NoSpool()
 
-    def log_many(self, results: list[Result], names: list[str]) -> int:
+    def log_many(self, results, names, tags=None) -> int:
         return 0
-
-    def replay_spool(self, names: dict[str, str]) -> tuple[list[Row], int]:
-        return [], 0
-
-    def status(self) -> tuple[str | None, float, str | None]:
-        return None, 0.0, None
-
-    def abort(self, status: str, reason: str) -> None:
-        """No parent run to end."""
 
     def drain(self, patient: bool = True) -> int:
         return 0
 
+    def status(self) -> tuple[str | None, float, str | None]:
+        return None, 0.0, None
+
     def experiment(self) -> None:
         return None
+
+    def abort(self, status: str, reason: str) -> None:
+        """No parent run to end."""
 
     def earlier_rows(self, read_curves: bool = True) -> list[Row]:
         return []
 
-    def finish(self, rows: list[Row], elapsed: float, cpus: int, ranking) -> None:
+    def finish(self, summary: ParentSummary, elapsed: float) -> None:
         """Nothing to write."""
 
     def close(self) -> None:

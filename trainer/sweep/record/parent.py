@@ -49,6 +49,14 @@ def find_or_create(client: MlflowClient, experiment_id: str, grid: Grid, sweep_n
     return oldest
 
 
+def note(run_id: str, pictures: list[str]) -> str:
+    """The parent run's description (markdown, on its Overview tab): the sweep's pictures,
+    drawn from the run's artifacts by the same server that shows the page."""
+    return "\n\n".join(
+        f"![{name}](get-artifact?path={name}&run_uuid={run_id})" for name in pictures
+    )
+
+
 def command_line() -> str:
     """The command that reproduces this sweep, credentials masked."""
     return mask_uri(shlex.join(["python", *sys.argv]))

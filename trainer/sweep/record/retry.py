@@ -1,4 +1,12 @@
-"""Tell a tracking store's transient errors from its refusals; retry the transient ones."""
+"""The record's one retry policy: which store errors are transient, and how long each is retried.
+
+Three layers answer a busy or absent store, each set here and nowhere else:
+1. MLflow's own HTTP client: a few quick retries per request (MLFLOW_HTTP);
+2. `retrying`: a write retried with doubling delays for `tracking.retry_seconds` (a parent's
+   abort for ABORT_RETRY_SECONDS only);
+3. the spool (record/spooled_store.py): once the store stays away, results go to the local
+   spool, and every PROBE_SECONDS the next result tries the store once.
+"""
 
 import re
 import time
@@ -35,6 +43,18 @@ TRANSIENT_WORDS = re.compile(
     re.IGNORECASE,
 )
 FIRST_DELAY_SECONDS, LONGEST_DELAY_SECONDS = 0.5, 8.0
+# Marking a cut-short sweep's parent is worth a short wait, not the full retry window.
+ABORT_RETRY_SECONDS = 10.0
+# While the store is unreachable, how often a result tries it once before going to the spool.
+PROBE_SECONDS = 5.0
+# A few quick retries of MLflow's own per request, then ours. No "View run at <url>" line per
+# run: the sweep prints its own lines, credentials masked.
+MLFLOW_HTTP = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
+}
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:

@@ -1,20 +1,23 @@
 """A local JSON-lines file of Results the tracking store could not take, logged by the next run."""
 
 import base64
+import dataclasses
 import fcntl
 import json
 import os
 import stat
 import sys
+import typing
 from collections.abc import Collection
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from trainer.config.redact import mask_uri
 from trainer.config.uri import sqlite_path
-from trainer.training.result import CONVERGED, DIVERGED, FAILED, Divergence, Result
+from trainer.training.result import CONVERGED, DIVERGED, FAILED, Result
 
 # The plots a worker renders for a run (trainer.plots.render_run_plots). A name read back from a
 # spool becomes an artifact file name, so nothing else is accepted: no path can be smuggled in.
@@ -35,27 +38,62 @@ class SpoolRecordError(ValueError):
     """Why a line of a spool is not replayed: one line."""
 
 
-def to_json(result: Result, store: str = "", sweep_id: str = "", code: str = "") -> str:
-    """One spool line: the Result, the (masked) store and sweep it was written for, and the code
-    fingerprint of what computed it."""
-    record = {
-        "store": mask_uri(store),
-        "sweep_id": sweep_id,
-        "code": code,
-        "config": result.config,
-        "outcome": result.outcome,
-        "train_loss": result.train_loss.tolist(),
-        "evals": result.evals,
-        "final": result.final,
-        "divergence": vars(result.divergence) if result.divergence else None,
-        "wall_time": result.wall_time,
-        "trajectory": None if result.trajectory is None else result.trajectory.tolist(),
-        "error": result.error,
-        "node": result.node,
-        "trial_id": result.trial_id,
-        "plots": {name: base64.b64encode(data).decode() for name, data in result.plots.items()},
-    }
-    return json.dumps(record)
+# A line's own keys beside the Result's fields: where and by what it was written, and the name
+# and tags its child run gets (no name: a probe an earlier run spooled, named when proposed).
+ENVELOPE = ("store", "sweep_id", "code", "name", "tags")
+RESULT_TYPES = typing.get_type_hints(Result)
+
+
+@dataclass
+class Spooled:
+    """One spooled trial: its Result, and the run name and extra tags it is to be logged with."""
+
+    result: Result
+    name: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def trial_id(self) -> str:
+        return self.result.trial_id
+
+
+def _to_plain(value):
+    """A Result field's value as JSON: arrays as lists, dataclasses as dicts, bytes as base64."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    if isinstance(value, dict) and any(isinstance(v, bytes) for v in value.values()):
+        return {key: base64.b64encode(data).decode() for key, data in value.items()}
+    return value
+
+
+def _from_plain(hint, value):
+    """A field's JSON value back to its declared type (`RESULT_TYPES`)."""
+    kinds = typing.get_args(hint) or (hint,)
+    if value is None and type(None) in kinds:
+        return None
+    if np.ndarray in kinds:
+        return np.array(value, dtype=np.float64)
+    dataclass_kind = next((k for k in kinds if dataclasses.is_dataclass(k)), None)
+    if dataclass_kind is not None:
+        return dataclass_kind(**value)
+    return value
+
+
+def to_json(
+    result: Result,
+    store: str = "",
+    sweep_id: str = "",
+    code: str = "",
+    name: str = "",
+    tags: dict[str, str] | None = None,
+) -> str:
+    """One spool line: every field of the Result, the (masked) store and sweep it was written
+    for, the code fingerprint of what computed it, and its run's name and extra tags."""
+    envelope = dict(zip(ENVELOPE, (mask_uri(store), sweep_id, code, name, tags or {}), strict=True))
+    fields_ = {f.name: _to_plain(getattr(result, f.name)) for f in dataclasses.fields(Result)}
+    return json.dumps({**envelope, **fields_})
 
 
 def read_record(line: bytes) -> dict:
@@ -87,14 +125,13 @@ def read_record(line: bytes) -> dict:
 
 def to_result(record: dict) -> Result:
     """The Result a record read by `read_record` holds; SpoolRecordError if it holds none."""
-    fields = {k: v for k, v in record.items() if k not in ("store", "sweep_id", "code")}
     try:
-        fields["train_loss"] = np.array(fields["train_loss"], dtype=np.float64)
-        if fields["trajectory"] is not None:
-            fields["trajectory"] = np.array(fields["trajectory"], dtype=np.float64)
-        if fields["divergence"] is not None:
-            fields["divergence"] = Divergence(**fields["divergence"])
-        return Result(**fields)
+        names = [f.name for f in dataclasses.fields(Result)]
+        given = {key: record[key] for key in names if key in record}
+        # plots were decoded by read_record, which also checked their names.
+        return Result(
+            **{k: v if k == "plots" else _from_plain(RESULT_TYPES[k], v) for k, v in given.items()}
+        )
     except (KeyError, TypeError, ValueError) as error:
         raise SpoolRecordError(f"not a result ({type(error).__name__}: {error})") from None
 
@@ -121,10 +158,11 @@ class Spool:
         `code`, a code fingerprint, results computed by other code are not replayed."""
         return cls(spool_path(uri, sweep_id), uri, sweep_id, code)
 
-    def append(self, result: Result) -> None:
-        """One line per Result, synced to disk before the driver moves on; always on a line of
-        its own, even after a line torn by a kill or a full disk."""
-        line = to_json(result, self.store, self.sweep_id, self.code).encode() + b"\n"
+    def append(self, result: Result, name: str = "", tags: dict[str, str] | None = None) -> None:
+        """One line per Result (with the name and tags of its run), synced to disk before the
+        driver moves on; always on a line of its own, even after a line torn by a kill or a
+        full disk."""
+        line = to_json(result, self.store, self.sweep_id, self.code, name, tags).encode() + b"\n"
         with self._locked() as descriptor:
             size = os.fstat(descriptor).st_size
             if size and os.pread(descriptor, 1, size - 1) != b"\n":
@@ -135,6 +173,10 @@ class Spool:
             os.fsync(descriptor)
 
     def load(self) -> list[Result]:
+        """The Results of `entries`."""
+        return [entry.result for entry in self.entries()]
+
+    def entries(self) -> list[Spooled]:
         """This store's and sweep's spooled Results, the last one per trial. A line that is torn,
         not a result, names a plot outside RUN_PLOT_NAMES, or was written for another store or
         sweep is skipped with a one-line warning on stderr naming the file and line; one computed
@@ -152,7 +194,9 @@ class Spool:
             except SpoolRecordError as error:
                 warn(self.path, line_number, str(error))
                 continue
-            results[result.trial_id] = result
+            name, tags = record.get("name"), record.get("tags")
+            named = isinstance(name, str) and isinstance(tags, dict)
+            results[result.trial_id] = Spooled(result, *((name, tags) if named else ()))
         return list(results.values())
 
     def clear(self, keep: Collection[str] = ()) -> None:

@@ -1,4 +1,4 @@
-"""The sweep's tracking store in a forked child process, so MLflow's costs run on another core.
+"""The sweep's Backend in a forked child process, so MLflow's costs run on another core.
 
 Opening a store costs seconds of CPU (MLflow's import; a new sqlite store's schema migrations),
 and writing each trial costs tens of milliseconds. A child forked before Ray starts does all of
@@ -6,7 +6,7 @@ it: it opens the store while this process starts Ray, then writes each result it
 thread would not do: it would hold up Ray's start on the GIL.
 """
 
-import functools
+import abc
 import multiprocessing
 import os
 import signal
@@ -15,36 +15,58 @@ import traceback
 from trainer.config.errors import ConfigError
 from trainer.config.redact import mask_uri
 from trainer.sweep.plan.grid import Grid
-from trainer.sweep.record.store import LeaseLost, SpoolFallback, StoreDown
+from trainer.sweep.record.store import Backend, LeaseLost, StoreDown
+
+
+def forwarded(interface: type):
+    """A class decorator: each abstract method of `interface` the class does not define itself
+    becomes a call of the same name, with the same arguments, in the child process."""
+
+    def forwarder(name: str):
+        def call(self, *args):
+            return self._call(name, *args)
+
+        call.__name__, call.__qualname__ = name, f"{interface.__name__}.{name}"
+        call.__doc__ = getattr(interface, name).__doc__
+        return call
+
+    def decorate(cls):
+        for name in interface.__abstractmethods__:
+            if name not in cls.__dict__:
+                setattr(cls, name, forwarder(name))
+        return abc.update_abstractmethods(cls)
+
+    return decorate
 
 
 def open_in_background(
     uri: str, experiment: str, grid: Grid, sweep_name: str, retry_seconds: float = 60.0
-) -> "StoreProcess | None":
+) -> "ProcessBackend | None":
     """Start the store process, or None where processes cannot fork (the driver then opens the
     store in process)."""
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
-    return StoreProcess(uri, experiment, grid, sweep_name, retry_seconds)
+    return ProcessBackend(uri, experiment, grid, sweep_name, retry_seconds)
 
 
 class StoreLost(StoreDown):
     """The store process ended without answering."""
 
 
-class StoreProcess(SpoolFallback):
-    """A SweepStore in a child process: every Store method but the spool fallback's runs there.
+@forwarded(Backend)
+class ProcessBackend(Backend):
+    """An MlflowBackend in a child process: every Backend method runs there, but `close`.
 
     Each call waits for its answer, so results are logged in order and exactly as in-process.
-    The fallback stays here: if the store cannot take a result, or the child dies, what it has
-    not confirmed is kept in the local spool, for the next run of the same command to log.
+    The spool stays in the driver (SpooledStore): if the store cannot take a result, or the
+    child dies, what it has not confirmed is kept there, for the next run of the command to log.
     """
 
     def __init__(
         self, uri: str, experiment: str, grid: Grid, sweep_name: str, retry_seconds: float = 60.0
     ):
-        super().__init__(uri, grid)
         self.uri = uri
+        self.finished = {}
         self.lost: StoreLost | None = None
         self.superseded = 0
         self.ready_seen = self._leased = False
@@ -75,7 +97,7 @@ class StoreProcess(SpoolFallback):
             raise ConfigError(mask_uri(value))
         return value
 
-    def leased(self) -> "StoreProcess | None":
+    def leased(self) -> "ProcessBackend | None":
         """Wait until the store is open and this driver holds the sweep's lease; None if the
         child died first (the driver then opens the store itself). ConfigError in one line if
         MLflow refused the store, or another driver holds the sweep."""
@@ -83,8 +105,8 @@ class StoreProcess(SpoolFallback):
             self._leased = self._opening_answer() is not None
         return self if self._leased else None
 
-    def ready(self) -> "StoreProcess | None":
-        """Wait until the children of earlier invocations are sorted (see SweepStore.resume)."""
+    def ready(self) -> "ProcessBackend | None":
+        """Wait until the children of earlier invocations are sorted (MlflowBackend.resume)."""
         if self.leased() is None:
             return None
         answer = self._opening_answer()
@@ -93,13 +115,6 @@ class StoreProcess(SpoolFallback):
         self.finished, self.superseded = answer
         self.ready_seen = True
         return self
-
-    def __getattr__(self, method: str):
-        """`write`, `write_many`, `progress`, `abort`, `earlier_rows`, `finish`: SweepStore's,
-        run in the child."""
-        if method.startswith("_"):
-            raise AttributeError(method)
-        return functools.partial(self._call, method)
 
     def _call(self, method: str, *args):
         if self.lost is not None:
@@ -149,11 +164,11 @@ def _serve(conn, driver_end, opening: tuple) -> None:
 def _open(conn, opening: tuple):
     """The store, opened and resumed under the lease, each step reported; None if refused."""
     from trainer.sweep.record.lease import LeaseHeld
-    from trainer.sweep.record.mlflow_store import SweepStore
+    from trainer.sweep.record.mlflow_store import MlflowBackend
 
     uri, experiment, grid, sweep_name, retry_seconds, driver_pid = opening
     try:
-        store = SweepStore(uri, experiment, grid, sweep_name, retry_seconds, driver_pid)
+        store = MlflowBackend(uri, experiment, grid, sweep_name, retry_seconds, driver_pid)
     except LeaseHeld as error:
         conn.send(("held", str(error)))
         return None
@@ -186,6 +201,8 @@ def _answer_calls(conn, store) -> None:
         except (EOFError, OSError):
             return  # the driver is done, or gone
         try:
+            if method not in Backend.__abstractmethods__:
+                raise AttributeError(f"{method} is not a method of the Backend interface")
             answer = ("ok", getattr(store, method)(*args))
         except StoreDown as error:
             answer = ("down", str(error))

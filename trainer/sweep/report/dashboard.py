@@ -22,14 +22,6 @@ def run_link(base: str, experiment_id: str, run_id: str) -> str:
     return f"{base.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}?{MODEL_TRAINING}"
 
 
-def parent_note(run_id: str, pictures: list[str]) -> str:
-    """The parent run's description (markdown, on its Overview tab): the sweep's pictures,
-    drawn from the run's artifacts by the same server that shows the page."""
-    return "\n\n".join(
-        f"![{name}](get-artifact?path={name}&run_uuid={run_id})" for name in pictures
-    )
-
-
 def is_server(uri: str) -> bool:
     return urlparse(uri).scheme in ("http", "https")
 

@@ -11,7 +11,8 @@ from matplotlib.patches import Rectangle
 
 from trainer.plots import to_png
 from trainer.sweep.plan.ranking import Ranking
-from trainer.sweep.report.rows import Row, best
+from trainer.sweep.record.rows import Row
+from trainer.sweep.report.table import best
 from trainer.training.build import build_task
 from trainer.training.result import CONVERGED, DIVERGED
 

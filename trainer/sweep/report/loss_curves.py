@@ -9,8 +9,8 @@ from matplotlib.lines import Line2D
 from numpy.lib.stride_tricks import sliding_window_view
 
 from trainer.plots import log_scale, to_png
+from trainer.sweep.record.rows import Row
 from trainer.sweep.report.heatmap import evenly, grid_shape, heatmap_axes, panel_key
-from trainer.sweep.report.rows import Row
 from trainer.training.result import DIVERGED
 
 # Loss curves are averaged over windows of about 1% of the run.

@@ -1,16 +1,17 @@
-"""The files a sweep's parent run ends with: its table, figures and summary text."""
+"""What a sweep's parent run ends with: its metrics, tags, table, figures and summary text."""
 
 from trainer import contract
 from trainer.sweep.plan.grid import Grid
 from trainer.sweep.plan.ranking import Ranking
-from trainer.sweep.report.boundary_table import boundary_csv
-from trainer.sweep.report.rows import Row, results_csv, table
+from trainer.sweep.record.rows import Row
+from trainer.sweep.record.store import ParentSummary
+from trainer.sweep.report.boundary_table import PointReport, boundary_csv, parent_metrics
+from trainer.sweep.report.table import counts, results_csv
 
 
-def sweep_files(
-    rows: list[Row], grid: Grid, elapsed: float, cpus: int, ranking: Ranking
-) -> dict[str, bytes]:
-    """results.csv, heatmap.png, summary.txt and, where curves were read, loss_curves.png."""
+def trials_summary(rows: list[Row], grid: Grid, text: str, ranking: Ranking) -> ParentSummary:
+    """Counts and the best value as metrics; results.csv, heatmap.png, summary.txt (`text`)
+    and, where curves were read, loss_curves.png."""
     # matplotlib is imported when the figures are drawn, not while the store opens.
     from trainer.sweep.report.heatmap import heatmap_png
     from trainer.sweep.report.loss_curves import loss_curves_png
@@ -19,20 +20,28 @@ def sweep_files(
     files = {
         contract.RESULTS_FILE: results_csv(rows).encode(),
         contract.HEATMAP_FILE: heatmap_png(rows, grid.axes, configs, ranking),
-        contract.SUMMARY_FILE: table(rows, elapsed, cpus, ranking).encode(),
+        contract.SUMMARY_FILE: text.encode(),
     }
     # A rerun that ran nothing read no curves back: the figure logged before stays.
     if any(row.curve.size for row in rows):
         files[contract.LOSS_CURVES_FILE] = loss_curves_png(rows, grid.axes)
-    return files
+    return ParentSummary(
+        metrics=counts(rows, ranking),
+        tags={"sweep.metric": ranking.metric, "sweep.mode": ranking.mode},
+        files=files,
+        pictures=[contract.HEATMAP_FILE, contract.LOSS_CURVES_FILE],
+    )
 
 
-def boundary_files(reports: list, summary: str, title: str) -> dict[str, bytes]:
-    """A boundary search's boundary.csv, boundary.png and summary.txt."""
+def boundary_summary(reports: list[PointReport], text: str, title: str) -> ParentSummary:
+    """lr* per point as metrics; boundary.csv, boundary.png and summary.txt (`text`)."""
     from trainer.sweep.report.boundary_figure import boundary_png
 
-    return {
-        "boundary.csv": boundary_csv(reports).encode(),
-        "boundary.png": boundary_png(reports, title),
-        contract.SUMMARY_FILE: summary.encode(),
+    files = {
+        contract.BOUNDARY_CSV_FILE: boundary_csv(reports).encode(),
+        contract.BOUNDARY_FILE: boundary_png(reports, title),
+        contract.SUMMARY_FILE: text.encode(),
     }
+    return ParentSummary(
+        metrics=parent_metrics(reports), files=files, pictures=[contract.BOUNDARY_FILE]
+    )

@@ -1,0 +1,22 @@
+"""Every search by its `sweep.search` name: a new search is one module and one entry here."""
+
+from trainer.config.errors import ConfigError
+from trainer.sweep.plan.boundary_search import EdgeOfStabilitySearch
+from trainer.sweep.plan.grid_search import GridSearch
+from trainer.sweep.plan.search import Search
+
+SEARCHES: dict[str, type[Search]] = {
+    search.name: search
+    for search in (
+        GridSearch,
+        EdgeOfStabilitySearch,
+    )
+}
+
+
+def search_named(name: str) -> type[Search]:
+    """The Search class `sweep.search=name` picks; ConfigError naming those there are."""
+    if name not in SEARCHES:
+        allowed = ", ".join(SEARCHES)
+        raise ConfigError(f"sweep.search={name} is not allowed: choose one of {allowed}")
+    return SEARCHES[name]

@@ -1,0 +1,171 @@
+"""The loop that runs any search: proposals answered from the record or trained on Ray, results
+logged exactly once and told back, then the search's summary on the parent run."""
+
+import time
+from dataclasses import dataclass, field
+
+from tqdm import tqdm
+
+from trainer import contract
+from trainer.sweep.context import SweepContext
+from trainer.sweep.plan.search import Proposal, Search
+from trainer.sweep.record.rows import Row
+from trainer.sweep.record.store import StoreDown
+from trainer.sweep.run.batching import Batcher
+from trainer.sweep.run.cluster import stop_ray_in_background
+from trainer.sweep.run.ray_tasks import RayTrials
+from trainer.sweep.run.signals import Interrupt
+from trainer.training.result import DIVERGED, FAILED
+
+
+@dataclass
+class Outcome:
+    """How a sweep ended: its exit code (0 done, 1 results spooled or the sweep failed, 130
+    interrupted), where its parent run is, and a row per trial (all of them once it is done)."""
+
+    code: int
+    rows: list[Row]
+    parent_run_id: str | None = None
+    experiment_id: str | None = None
+
+
+@dataclass
+class Progress:
+    """What this invocation did: a row per trial it logged (or spooled), and the search's rows
+    read back from earlier invocations."""
+
+    rows: list[Row] = field(default_factory=list)
+    known: dict[str, Row] = field(default_factory=dict)
+    interrupted: bool = False
+
+
+def drive(search: Search, context: SweepContext) -> Outcome:
+    """Round after round: the search's proposals that earlier invocations finished (or spooled)
+    are told from their rows, the rest trained on Ray as one batch of tasks and logged as they
+    come; the first Ctrl-C stops after the call in hand."""
+    store = context.store
+    if store.superseded:
+        print(
+            f"code changed: {store.superseded} trials logged by other code are trained again "
+            f"as new runs; the old runs stay in MLflow tagged {contract.SUPERSEDED}=true"
+        )
+    progress = Progress(known=dict(store.finished))
+    spooled = {e.trial_id: e for e in store.spool.entries() if e.trial_id not in progress.known}
+    announced = False
+    with Interrupt() as interrupt:
+        while batch := search.propose():
+            answered = progress.known.keys() | spooled.keys()
+            todo = [p for p in batch if p.trial_id not in answered]
+            per_task = context.sweep["trials_per_task"]
+            runner = RayTrials([p.trial for p in todo], context.cpus, per_task)
+            if not announced:
+                print(search.announce(len(batch) - len(todo), len(todo)))
+                announced = True
+            # Spooled and earlier results are told while the workers start on the rest.
+            by_id = {p.trial_id: p for p in batch}
+            recover(batch, spooled, store, progress)
+            for proposal in batch:
+                if proposal.trial_id in progress.known:
+                    search.tell(proposal, progress.known[proposal.trial_id])
+            bar = tqdm(
+                total=len(batch),
+                initial=len(batch) - len(todo),
+                unit="trial",
+                desc="trials",
+                dynamic_ncols=True,
+            )
+            with bar:
+                collect(runner, by_id, search, context, progress, interrupt, bar)
+            if interrupt.requested:
+                break
+            line = search.end_round(len(todo))
+            if line:
+                print(line)
+    progress.interrupted = interrupt.requested
+    # Ray is done with: it stops (about a second and a half) while the store writes the summary.
+    stop_ray_in_background()
+    return conclude(search, context, progress)
+
+
+def recover(batch: list[Proposal], spooled: dict, store, progress: Progress) -> None:
+    """Log the proposals an earlier invocation trained but could not log (the spool), under
+    this batch's names and tags; their rows become known."""
+    found = [(p, spooled.pop(p.trial_id)) for p in batch if p.trial_id in spooled]
+    if not found:
+        return
+    results = [entry.result for _, entry in found]
+    store.log_many(results, [p.name for p, _ in found], [p.tags for p, _ in found])
+    for proposal, entry in found:
+        row = Row.from_result(entry.result, proposal.name)
+        progress.rows.append(row)
+        progress.known[proposal.trial_id] = row
+
+
+def collect(runner, by_id, search, context: SweepContext, progress: Progress, interrupt, bar):
+    """Log the results of each wait on Ray in a few calls to the store (Batcher) and tell each
+    to the search, counted on the progress bar."""
+    store, batcher = context.store, Batcher()
+    tally = {DIVERGED: 0, FAILED: 0}
+    for results in runner.results():
+        for some in batcher.slices(results):
+            proposals = [by_id[result.trial_id] for result in some]
+            store.log_many(some, [p.name for p in proposals], [p.tags for p in proposals])
+            for result, proposal in zip(some, proposals, strict=True):
+                row = Row.from_result(result, proposal.name)
+                progress.rows.append(row)
+                progress.known[proposal.trial_id] = row
+                search.tell(proposal, row)
+                tally[result.outcome] = tally.get(result.outcome, 0) + 1
+                bar.set_postfix(diverged=tally[DIVERGED], failed=tally[FAILED], refresh=False)
+                bar.update(1)
+            if interrupt.requested:
+                break
+        if interrupt.requested:
+            runner.cancel()
+            break
+
+
+def conclude(search: Search, context: SweepContext, progress: Progress) -> Outcome:
+    """The store's state, the search's summary on the parent run, the closing lines; the code."""
+    store, rows = context.store, progress.rows
+    # The store may be back: one last patient try (it also logs what an earlier run spooled).
+    kept = store.drain()
+    down, _, _ = store.status()
+    if down is not None:
+        print(
+            f"error: {kept} results could not be logged: {down}; they are kept in "
+            f"{store.spool.path}. Run the same command again once the store answers to log them."
+        )
+        abort(store, "FAILED", f"{kept} results could not be logged: {down}")
+        return Outcome(1, rows)
+    unfinished = search.unfinished()
+    if progress.interrupted or unfinished:
+        how = f"interrupted {search.progress()}" if progress.interrupted else unfinished
+        abort(store, "KILLED", how)
+        if context.uri is None:
+            print(f"{how}; tracking=none: nothing recorded")
+        else:
+            print(f"{how}; run the same command again to continue.")
+        code = 130 if progress.interrupted else 0
+        return Outcome(code, rows, store.status()[2], store.experiment())
+
+    # A rerun that ran nothing reads no curve back: on a 10,000-trial sweep that is minutes.
+    rows = rows + store.earlier_rows(bool(rows))  # read_curves
+    elapsed = time.perf_counter() - context.started
+    text, summary = search.summarise(rows, elapsed)
+    store.finish(summary, elapsed)
+    _, logging_seconds, parent_id = store.status()
+    print(text)
+    if context.uri is None:
+        print("tracking=none: nothing was recorded")
+        return Outcome(0, rows)
+    print(f"logging to MLflow took {logging_seconds:.1f} s of the {elapsed:.1f} s")
+    return Outcome(0, rows, parent_id, store.experiment())
+
+
+def abort(store, status: str, reason: str) -> None:
+    """Best effort: the parent ends `status` with the reason."""
+    try:
+        store.abort(status, reason)
+    except StoreDown:
+        return
