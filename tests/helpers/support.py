@@ -255,22 +255,29 @@ def store_with_trials(uri: str, lrs: str, experiment: str = "gradsweep"):
     return store, [run_trial(trial.config, trial.trial_id) for trial in sweep.trials]
 
 
+def store_context(uri, grid, experiment: str = "gradsweep", retry_seconds: float = 60.0):
+    """The context a sweep named "mine" gives its store, as the driver builds it."""
+    from trainer.sweep.context import SweepContext
+
+    session = {
+        "sweep": {"name": "mine"},
+        "tracking": {"experiment": experiment, "retry_seconds": retry_seconds},
+        "ray": {},
+    }
+    return SweepContext(session, grid, uri, time.perf_counter())
+
+
 def mlflow_store(uri: str, grid, experiment: str = "gradsweep", retry_seconds: float = 60.0):
     """The sweep's store as the driver opens it in process: MLflow behind the spool, resumed."""
-    from trainer.sweep.record.mlflow_store import MlflowBackend
-    from trainer.sweep.record.open import sweep_spool
-    from trainer.sweep.record.spooled_store import SpooledStore
+    from trainer.sweep.record.open import open_store
 
-    backend = MlflowBackend(uri, experiment, grid, "mine", retry_seconds)
-    backend.resume()
-    return SpooledStore(backend, sweep_spool(uri, grid))
+    return open_store(store_context(uri, grid, experiment, retry_seconds), None)
 
 
 def process_store(uri: str, grid, experiment: str = "gradsweep"):
     """The sweep's store as the driver opens it by default: MLflow in a child process."""
-    from trainer.sweep.record.open import sweep_spool
-    from trainer.sweep.record.spooled_store import SpooledStore
-    from trainer.sweep.record.store_process import ProcessBackend
+    from trainer.sweep.record.open import open_store
+    from trainer.sweep.record.store_process import open_in_background
 
-    backend = ProcessBackend(uri, experiment, grid, "mine").ready()
-    return SpooledStore(backend, sweep_spool(uri, grid))
+    context = store_context(uri, grid, experiment)
+    return open_store(context, open_in_background(context))

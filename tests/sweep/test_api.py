@@ -113,3 +113,41 @@ def test_a_second_sweep_in_one_process_sees_the_training_code_edited_in_between(
     assert len(runs) == 4 and len(superseded) == 2
     fingerprints = {run.data.tags[contract.CODE_FINGERPRINT] for run in runs}
     assert len(fingerprints) == 2
+
+
+def test_a_sweep_finished_before_an_edit_to_the_sweep_engine_only_has_nothing_to_do_after(
+    tmp_path, monkeypatch, capsys
+):
+    """The fingerprint covers what computes a trial's numbers, not the engine that plans, runs,
+    records and reports them: moving or fixing the engine retrains nothing."""
+    import shutil
+
+    from trainer import contract
+    from trainer.tracking import provenance
+
+    project = tmp_path / "project"
+    for package in ("autodiff", "optimizers", "trainer"):
+        ignore = shutil.ignore_patterns("__pycache__")
+        shutil.copytree(provenance.PROJECT / package, project / package, ignore=ignore)
+    monkeypatch.setattr(provenance, "PROJECT", project)
+    monkeypatch.chdir(tmp_path)
+    overrides = ["sweep=quadratic", "optimizer.lr=0.01,0.05", "optimizer.momentum=0"]
+    try:
+        first = run_sweep([*overrides, "ray.num_cpus=2"])
+        for engine in ("sweep/run/loop.py", "sweep/record/store.py", "sweep/report/heatmap.py"):
+            with open(project / "trainer" / engine, "a") as source:
+                source.write("\n# an edit to the engine between two sweeps\n")
+        capsys.readouterr()
+        second = run_sweep([*overrides, "ray.num_cpus=2"])
+    finally:
+        monkeypatch.undo()
+        provenance.read_anew()  # the checkout's fingerprint again, for the tests that follow
+    assert "2 already done, 0 to run" in capsys.readouterr().out
+    assert first.parent_run_id == second.parent_run_id and second.status == FINISHED
+    client = MlflowClient(sqlite_uri(tmp_path))
+    runs = client.search_runs(
+        [client.get_run(first.parent_run_id).info.experiment_id],
+        f"tags.`mlflow.parentRunId` = '{first.parent_run_id}'",
+    )
+    assert len(runs) == 2
+    assert not [run for run in runs if run.data.tags.get(contract.SUPERSEDED) == "true"]

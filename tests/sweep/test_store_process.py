@@ -5,7 +5,7 @@ import signal
 
 import pytest
 from mlflow import MlflowClient
-from support import children, history_steps, parents, process_store, sqlite_uri
+from support import children, history_steps, parents, process_store, sqlite_uri, store_context
 
 from trainer import contract
 from trainer.config.compose import hydra_context
@@ -35,7 +35,7 @@ def test_a_new_store_is_created_with_its_parent_run_and_nothing_finished(tmp_pat
 
 def test_a_store_mlflow_refuses_is_one_clear_error(tmp_path):
     (tmp_path / "mlflow.db").write_text("a text file, not a sqlite database")
-    opening = ProcessBackend(sqlite_uri(tmp_path), "gradsweep", grid(), "mine")
+    opening = ProcessBackend(store_context(sqlite_uri(tmp_path), grid()))
     with pytest.raises(ConfigError, match="tracking.uri=sqlite:///.*file is not a database"):
         opening.ready()
 

@@ -3,12 +3,14 @@
 import importlib.metadata
 import os
 import platform
+import shutil
 import subprocess
 import sys
 
 import pytest
 from omegaconf import OmegaConf
 
+from trainer.tracking import provenance
 from trainer.tracking.provenance import (
     PROJECT,
     code_fingerprint,
@@ -105,3 +107,37 @@ def test_without_git_or_a_repository_the_git_tags_are_left_out(tmp_path, missing
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
     ).stdout.strip()
     assert printed == "['code.fingerprint']"
+
+
+@pytest.mark.parametrize(
+    ("edited", "retrains"),
+    [
+        ("autodiff/ops.py", True),
+        ("optimizers/momentum.py", True),
+        ("trainer/tasks/quadratic.py", True),
+        ("trainer/training/loop.py", True),
+        ("trainer/sweep/run/loop.py", False),
+        ("trainer/sweep/record/spool.py", False),
+        ("trainer/sweep/report/heatmap.py", False),
+        ("trainer/config/preflight.py", False),
+        ("trainer/tracking/run_record.py", False),
+    ],
+)
+def test_the_fingerprint_covers_what_computes_a_trial_and_not_the_engine(
+    tmp_path, monkeypatch, edited, retrains
+):
+    project = tmp_path / "project"
+    for package in ("autodiff", "optimizers", "trainer"):
+        shutil.copytree(provenance.PROJECT / package, project / package)
+    monkeypatch.setattr(provenance, "PROJECT", project)
+    provenance.read_anew()
+    try:
+        before = provenance.packages_fingerprint()
+        with open(project / edited, "a") as source:
+            source.write("\n# an edit\n")
+        provenance.read_anew()
+        after = provenance.packages_fingerprint()
+    finally:
+        monkeypatch.undo()
+        provenance.read_anew()
+    assert (after != before) == retrains

@@ -1,6 +1,8 @@
-"""Sweeps: grid expansion with Hydra's grammar, Ray execution, MLflow parent and child runs.
+"""Sweeps, in four rooms: plan (which trials), run (on Ray), record (in MLflow), report.
 
-From Python: `from trainer.sweep import run_sweep, load_sweep` (see trainer/sweep/api.py).
+From Python: `from trainer.sweep import run_sweep, load_sweep` (trainer/sweep/api.py). The
+parts a sweep shares travel as one `SweepContext` (context.py); the two interfaces new parts
+plug into are `plan.search.Search` and `record.store.Store`.
 """
 
 API = ("run_sweep", "load_sweep", "SweepResult")

@@ -81,11 +81,8 @@ def sweep_session(session: dict, grid: Grid) -> SweepResult:
     read_anew()  # the code as it is now: Ray's workers, new for each sweep, import it anew too
     context = SweepContext(session, grid, uri, time.perf_counter())
     # The store opens in a child process from here on, while this one imports Ray and starts it.
-    tracking, opening = session["tracking"], None
-    if uri is not None:  # tracking=none: no store, and no process for it
-        opening = open_in_background(
-            uri, tracking["experiment"], grid, context.name, tracking["retry_seconds"]
-        )
+    # tracking=none: no store, and no process for it.
+    opening = open_in_background(context) if uri is not None else None
     from trainer.sweep.run.driver import execute  # Ray is imported only now, once set up
 
     outcome = execute(context, opening)

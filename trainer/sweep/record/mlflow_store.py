@@ -13,7 +13,7 @@ from mlflow.exceptions import MlflowException
 
 from trainer import contract
 from trainer.config.redact import mask_uri
-from trainer.sweep.plan.grid import Grid
+from trainer.sweep.context import SweepContext
 from trainer.sweep.record import parent
 from trainer.sweep.record.children import child_runs, searched
 from trainer.sweep.record.lease import Lease, LeaseHeld
@@ -43,20 +43,15 @@ class MlflowBackend(Backend):
     sorts the children earlier invocations left, which only the lease holder may do.
     """
 
-    def __init__(
-        self,
-        uri: str,
-        experiment: str,
-        grid: Grid,
-        sweep_name: str,
-        retry_seconds: float = 60.0,
-        driver_pid: int | None = None,
-    ):
+    def __init__(self, context: SweepContext, driver_pid: int | None = None):
+        uri, grid, sweep_name = context.uri, context.grid, context.name
+        experiment = context.tracking["experiment"]
         for name, value in MLFLOW_HTTP.items():
             os.environ.setdefault(name, value)
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
-        self.uri, self.grid, self.retry_seconds = uri, grid, retry_seconds
+        self.uri, self.grid = uri, grid
+        self.retry_seconds = context.tracking.get("retry_seconds", 60.0)
         self.logging_seconds = 0.0
         self.finished: dict[str, Row] = {}  # trial_id -> row, of earlier invocations
         self.superseded, self.ended = 0, False

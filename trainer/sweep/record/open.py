@@ -37,15 +37,8 @@ def open_in_process(context: SweepContext) -> Backend:
     from trainer.sweep.record.lease import LeaseHeld
     from trainer.sweep.record.mlflow_store import MlflowBackend  # MLflow: seconds, so only now
 
-    tracking = context.tracking
     try:
-        backend = MlflowBackend(
-            context.uri,
-            tracking["experiment"],
-            context.grid,
-            context.name,
-            tracking.get("retry_seconds", 60.0),
-        )
+        backend = MlflowBackend(context)
     except LeaseHeld as held:
         raise ConfigError(str(held)) from None
     backend.resume()

@@ -14,7 +14,7 @@ import traceback
 
 from trainer.config.errors import ConfigError
 from trainer.config.redact import mask_uri
-from trainer.sweep.plan.grid import Grid
+from trainer.sweep.context import SweepContext
 from trainer.sweep.record.store import Backend, LeaseLost, StoreDown
 
 
@@ -39,14 +39,12 @@ def forwarded(interface: type):
     return decorate
 
 
-def open_in_background(
-    uri: str, experiment: str, grid: Grid, sweep_name: str, retry_seconds: float = 60.0
-) -> "ProcessBackend | None":
+def open_in_background(context: SweepContext) -> "ProcessBackend | None":
     """Start the store process, or None where processes cannot fork (the driver then opens the
     store in process)."""
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
-    return ProcessBackend(uri, experiment, grid, sweep_name, retry_seconds)
+    return ProcessBackend(context)
 
 
 class StoreLost(StoreDown):
@@ -62,21 +60,19 @@ class ProcessBackend(Backend):
     child dies, what it has not confirmed is kept there, for the next run of the command to log.
     """
 
-    def __init__(
-        self, uri: str, experiment: str, grid: Grid, sweep_name: str, retry_seconds: float = 60.0
-    ):
-        self.uri = uri
+    def __init__(self, context: SweepContext):
+        self.uri = context.uri
         self.finished = {}
         self.lost: StoreLost | None = None
         self.superseded = 0
         self.ready_seen = self._leased = False
         self._awaiting = False  # a call's answer not read yet (the driver was interrupted)
-        context = multiprocessing.get_context("fork")
-        self._conn, child_end = context.Pipe()
-        opening = (uri, experiment, grid, sweep_name, retry_seconds, os.getpid())
+        forking = multiprocessing.get_context("fork")
+        self._conn, child_end = forking.Pipe()
+        opening = (context, os.getpid())
         # A daemon only so that a driver dying in between cannot hang on it at exit: close()
         # always lets it finish its write first.
-        self._child = context.Process(
+        self._child = forking.Process(
             target=_serve, args=(child_end, self._conn, opening), daemon=True
         )
         self._child.start()
@@ -166,9 +162,9 @@ def _open(conn, opening: tuple):
     from trainer.sweep.record.lease import LeaseHeld
     from trainer.sweep.record.mlflow_store import MlflowBackend
 
-    uri, experiment, grid, sweep_name, retry_seconds, driver_pid = opening
+    context, driver_pid = opening
     try:
-        store = MlflowBackend(uri, experiment, grid, sweep_name, retry_seconds, driver_pid)
+        store = MlflowBackend(context, driver_pid)
     except LeaseHeld as error:
         conn.send(("held", str(error)))
         return None

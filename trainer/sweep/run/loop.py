@@ -141,7 +141,8 @@ def conclude(search: Search, context: SweepContext, progress: Progress) -> Outco
     unfinished = search.unfinished()
     if progress.interrupted or unfinished:
         how = f"interrupted {search.progress()}" if progress.interrupted else unfinished
-        abort(store, "KILLED", how)
+        why = f"interrupted by Ctrl-C {search.progress()}" if progress.interrupted else unfinished
+        abort(store, "KILLED", why)
         if context.uri is None:
             print(f"{how}; tracking=none: nothing recorded")
         else:

@@ -1,0 +1,105 @@
+"""The store contract (tests/helpers/store_contract.py) run against every store there is."""
+
+import itertools
+import shutil
+import time
+
+import pytest
+from mlflow import MlflowClient
+from store_contract import StoreContract, sweep  # noqa: F401 (sweep: the suite's fixture)
+from support import MlflowServer, sqlite_uri
+
+from trainer.sweep.context import SweepContext
+from trainer.sweep.record.open import open_store
+from trainer.sweep.record.store_process import open_in_background
+
+EXPERIMENT = "contract"
+_experiments = itertools.count()
+
+
+def context(uri: str | None, grid, experiment: str = EXPERIMENT) -> SweepContext:
+    """A sweep's context as the driver builds it, for a store at `uri` (None: tracking=none)."""
+    session = {
+        "sweep": {"name": "contract"},
+        "tracking": {"experiment": experiment, "retry_seconds": 0.0},
+        "ray": {},
+    }
+    return SweepContext(session, grid, uri, time.perf_counter())
+
+
+@pytest.fixture(scope="session")
+def migrated_store(tmp_path_factory):
+    """One sqlite tracking store with MLflow's schema in place; tests copy the file."""
+    folder = tmp_path_factory.mktemp("migrated")
+    MlflowClient(sqlite_uri(folder)).search_experiments()
+    return folder / "mlflow.db"
+
+
+class Opener:
+    """Opens the sweep's store at `uri` as the driver does, in process or in a child."""
+
+    def __init__(self, uri: str | None, in_child: bool, experiment: str = EXPERIMENT):
+        self.uri, self.in_child, self.experiment = uri, in_child, experiment
+
+    def open(self, grid):
+        sweep_context = context(self.uri, grid, self.experiment)
+        opening = None
+        if self.in_child and self.uri is not None:
+            opening = open_in_background(sweep_context)
+        return open_store(sweep_context, opening)
+
+    def client(self) -> MlflowClient | None:
+        return None if self.uri is None else MlflowClient(self.uri)
+
+
+def sqlite_copy(migrated_store, folder) -> str:
+    shutil.copy(migrated_store, folder / "mlflow.db")
+    return sqlite_uri(folder)
+
+
+class TestMlflowInProcess(StoreContract):
+    """MLflow over sqlite, opened in the driver's process (where processes cannot fork)."""
+
+    @pytest.fixture
+    def opener(self, migrated_store, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        return Opener(sqlite_copy(migrated_store, tmp_path), in_child=False)
+
+
+class TestMlflowInChildProcess(StoreContract):
+    """MLflow over sqlite in a forked child process: the default for every tracked sweep."""
+
+    @pytest.fixture
+    def opener(self, migrated_store, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        return Opener(sqlite_copy(migrated_store, tmp_path), in_child=True)
+
+
+class TestNoStore(StoreContract):
+    """tracking=none: the store that records nothing, and writes no file."""
+
+    records = False
+
+    @pytest.fixture
+    def opener(self, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        yield Opener(None, in_child=False)
+        assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    server = MlflowServer(tmp_path_factory.mktemp("server")).start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.slow
+class TestMlflowServer(StoreContract):
+    """A real `mlflow server` on loopback (sqlite behind it, artifacts proxied), its client in
+    a child process; each test logs to an experiment of its own."""
+
+    @pytest.fixture
+    def opener(self, server, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)  # a server's spool is in the working directory
+        return Opener(server.uri, in_child=True, experiment=f"contract-{next(_experiments)}")
