@@ -16,7 +16,7 @@ from trainer.config.errors import ConfigError
 from trainer.config.help import config_yaml, take_cfg_flag, usage
 from trainer.config.preflight import check_tracking
 from trainer.config.redact import mask_uri
-from trainer.sweep.plan.grid import make_parser, parse
+from trainer.sweep.plan.overrides import make_parser, parse
 from trainer.tracking.naming import run_name
 from trainer.training.result import FAILED
 from trainer.training.trial import run_trial

@@ -91,6 +91,6 @@ def test_the_cycle_finder_finds_a_cycle():
 def test_the_graph_sees_imports_inside_functions_and_submodules_named_in_from_imports():
     graph = imported(MODULES["trainer.sweep.run.driver"])
     assert "trainer.sweep.record.open" in graph
-    assert "trainer.sweep.plan.registry" in graph
+    assert "trainer.sweep.plan.searches.registry" in graph
     api = imported(MODULES["trainer.sweep.api"])
     assert "trainer.sweep.run.driver" in api  # imported inside sweep_session

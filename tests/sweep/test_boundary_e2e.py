@@ -10,8 +10,8 @@ from mlflow import MlflowClient
 from support import SweepProcess, children, parents, run_script, sqlite_uri
 
 from trainer.config.compose import hydra_context, to_plain
-from trainer.sweep.plan.boundary import Settings, search_with
-from trainer.sweep.plan.boundary_search import EdgeOfStabilitySearch, probe_trial
+from trainer.sweep.plan.searches.bisection import Settings, search_with
+from trainer.sweep.plan.searches.boundary_search import EdgeOfStabilitySearch, probe_trial
 from trainer.training.loop import train
 
 ARGS = ["sweep=boundary", "ray.num_cpus=2"]

@@ -6,7 +6,7 @@ import pytest
 
 from trainer.config.errors import ConfigError
 from trainer.config.schema import BoundaryConf
-from trainer.sweep.plan.boundary import (
+from trainer.sweep.plan.searches.bisection import (
     DIVERGES_AT_LOW,
     FAILED_PROBE,
     FOUND,

@@ -9,7 +9,8 @@ from support import run_script
 from trainer.config.compose import compose_config, hydra_context, to_plain, trial_config
 from trainer.config.errors import ConfigError
 from trainer.sweep.plan.compose import compose_sweep
-from trainer.sweep.plan.grid import expand, logspace
+from trainer.sweep.plan.grid import expand
+from trainer.sweep.plan.overrides import logspace
 
 
 def grid_of(params: dict, cli: list[str]):

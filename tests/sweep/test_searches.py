@@ -10,8 +10,8 @@ from trainer.config.compose import hydra_context
 from trainer.config.errors import ConfigError
 from trainer.sweep.context import SweepContext
 from trainer.sweep.plan.compose import compose_sweep
-from trainer.sweep.plan.registry import SEARCHES, search_named
 from trainer.sweep.plan.search import Search
+from trainer.sweep.plan.searches.registry import SEARCHES, search_named
 from trainer.sweep.record.rows import Row
 from trainer.training.trial import run_trial
 
@@ -42,14 +42,13 @@ def context_for(search: str) -> SweepContext:
 def drive(search: Search) -> tuple[list[list[str]], list[Row]]:
     """The loop's protocol without Ray or a store: every proposal trained here and told."""
     batches, rows = [], []
-    while batch := search.propose():
+    while batch := search.propose(2):
         batches.append([proposal.trial_id for proposal in batch])
         for proposal in batch:
             result = run_trial(proposal.trial.config, proposal.trial_id)
             row = Row.from_result(result, proposal.name)
             rows.append(row)
-            search.tell(proposal, row)
-        search.end_round(len(batch))
+            search.tell(proposal, row, trained=True)
     return batches, rows
 
 
@@ -59,7 +58,7 @@ def test_a_search_proposes_until_done_and_summarises_what_it_found(name):
     search = search_named(name)(context)
     assert isinstance(search, Search) and search.name == name
     batches, rows = drive(search)
-    assert batches and search.propose() == []
+    assert batches and search.propose(2) == []
     for batch in batches:
         assert len(set(batch)) == len(batch)  # never the same trial twice in one batch
     assert search.unfinished() is None

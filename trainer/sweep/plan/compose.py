@@ -5,9 +5,10 @@ checked."""
 from trainer.config.compose import TRIAL_GROUPS, compose_config, to_plain
 from trainer.config.errors import ConfigError
 from trainer.config.preflight import check_session_values
-from trainer.sweep.plan.grid import Grid, is_session_key, key_of, make_parser, parse
+from trainer.sweep.plan.grid import Grid
+from trainer.sweep.plan.overrides import is_session_key, key_of, make_parser, parse
 from trainer.sweep.plan.ranking import choose_ranking
-from trainer.sweep.plan.registry import search_named
+from trainer.sweep.plan.searches.registry import search_named
 
 
 def compose_sweep(args: list[str], config_loader) -> tuple[dict, Grid]:

@@ -3,9 +3,10 @@
 The loop that runs a sweep (run/loop.py) drives any search the same way, as Optuna's
 ask-and-tell or Ray Tune's `Searcher.suggest` / `on_trial_complete` do:
 
-    while batch := search.propose():
-        for each proposal: tell the search its row, from an earlier run or trained now
-        search.end_round()
+    until the search proposes nothing and nothing is in flight:
+        proposals = search.propose(free CPUs)     # may be empty while it waits for results
+        each is answered from an earlier run, or trained on Ray
+        search.tell(proposal, row, trained) for each result, as it comes
     search.summarise(rows, elapsed)
 
 The loop answers a proposal from the store when an earlier invocation finished its trial, so a
@@ -46,6 +47,7 @@ class Search(ABC):
     sweep's context, proposes and is told round after round."""
 
     name: ClassVar[str]
+    budget: int | None = None  # how many trials it will propose, where it knows
 
     def __init__(self, context: SweepContext):
         self.context = context
@@ -57,16 +59,18 @@ class Search(ABC):
         in one line for anything it cannot search."""
 
     @abstractmethod
-    def propose(self) -> list[Proposal]:
-        """The next batch of trials; empty once the search is done (or stopped by a cap)."""
+    def propose(self, free: int) -> list[Proposal]:
+        """Trials to run now: at most `free` (the idle CPUs) where the search adapts to results,
+        all it can where it does not; empty while it waits for results, and once it is done
+        (or stopped by a cap)."""
 
     @abstractmethod
-    def tell(self, proposal: Proposal, row: Row) -> None:
-        """The result of one proposed trial: converged, diverged or failed."""
+    def tell(self, proposal: Proposal, row: Row, trained: bool) -> None:
+        """The result of one proposed trial (converged, diverged or failed); `trained` is False
+        where it was read back from an earlier run."""
 
-    def end_round(self, trained: int) -> str | None:
-        """Every proposal of the batch was told (`trained` of them trained now, the rest read
-        back): a line to print, or None."""
+    def message(self) -> str | None:
+        """A line to print now (a round finished, say), once; None when there is none."""
         return None
 
     def announce(self, done: int, todo: int) -> str:

@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FormatStrFormatter
 
 from trainer.plots import to_png
-from trainer.sweep.plan.boundary import DIVERGES_AT_LOW, NO_DIVERGENCE
+from trainer.sweep.plan.searches.bisection import DIVERGES_AT_LOW, NO_DIVERGENCE
 from trainer.sweep.report.boundary_table import PointReport
 from trainer.training.stability import theoretical_limit
 

@@ -5,14 +5,14 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from trainer.sweep.plan.boundary import (
+from trainer.sweep.plan.grid import Grid
+from trainer.sweep.plan.searches.bisection import (
     DIVERGES_AT_LOW,
     FAILED_PROBE,
     FOUND,
     NO_DIVERGENCE,
     PointSearch,
 )
-from trainer.sweep.plan.grid import Grid
 from trainer.tracking.naming import flatten, run_name
 from trainer.training.stability import theoretical_limit
 

@@ -6,7 +6,7 @@ import sys
 from trainer.config.errors import ConfigError
 from trainer.config.redact import mask_uri
 from trainer.sweep.context import SweepContext
-from trainer.sweep.plan.registry import search_named
+from trainer.sweep.plan.searches.registry import search_named
 from trainer.sweep.record.open import open_store
 from trainer.sweep.record.store import LeaseLost, StoreDown
 from trainer.sweep.record.store_process import ProcessBackend

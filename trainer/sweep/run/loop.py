@@ -1,6 +1,7 @@
 """The loop that runs any search: proposals answered from the record or trained on Ray, results
 logged exactly once and told back, then the search's summary on the parent run."""
 
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -37,12 +38,14 @@ class Progress:
     rows: list[Row] = field(default_factory=list)
     known: dict[str, Row] = field(default_factory=dict)
     interrupted: bool = False
+    tally: dict[str, int] = field(default_factory=lambda: {DIVERGED: 0, FAILED: 0})
+    batcher: Batcher = field(default_factory=Batcher)
 
 
 def drive(search: Search, context: SweepContext) -> Outcome:
-    """Round after round: the search's proposals that earlier invocations finished (or spooled)
-    are told from their rows, the rest trained on Ray as one batch of tasks and logged as they
-    come; the first Ctrl-C stops after the call in hand."""
+    """Ask the search for as many trials as there are free CPUs, again whenever results come
+    in: proposals that earlier invocations finished (or spooled) are told from their rows, the
+    rest trained on Ray and logged as they come. The first Ctrl-C stops after the call in hand."""
     store = context.store
     if store.superseded:
         print(
@@ -51,40 +54,42 @@ def drive(search: Search, context: SweepContext) -> Outcome:
         )
     progress = Progress(known=dict(store.finished))
     spooled = {e.trial_id: e for e in store.spool.entries() if e.trial_id not in progress.known}
-    announced = False
-    with Interrupt() as interrupt:
-        while batch := search.propose():
+    runner = RayTrials(context.cpus, context.sweep["trials_per_task"])
+    pending: dict[str, Proposal] = {}
+    bar = tqdm(total=search.budget, unit="trial", desc="trials", dynamic_ncols=True)
+    with Interrupt() as interrupt, bar:
+        first = True
+        while not interrupt.requested:
+            batch = search.propose(max(context.cpus - len(pending), 0))
             answered = progress.known.keys() | spooled.keys()
             todo = [p for p in batch if p.trial_id not in answered]
-            per_task = context.sweep["trials_per_task"]
-            runner = RayTrials([p.trial for p in todo], context.cpus, per_task)
-            if not announced:
+            runner.submit([p.trial for p in todo])
+            pending.update((p.trial_id, p) for p in todo)
+            if first:
                 print(search.announce(len(batch) - len(todo), len(todo)))
-                announced = True
+                first = False
             # Spooled and earlier results are told while the workers start on the rest.
-            by_id = {p.trial_id: p for p in batch}
             recover(batch, spooled, store, progress)
             for proposal in batch:
-                if proposal.trial_id in progress.known:
-                    search.tell(proposal, progress.known[proposal.trial_id])
-            bar = tqdm(
-                total=len(batch),
-                initial=len(batch) - len(todo),
-                unit="trial",
-                desc="trials",
-                dynamic_ncols=True,
-            )
-            with bar:
-                collect(runner, by_id, search, context, progress, interrupt, bar)
-            if interrupt.requested:
+                if proposal.trial_id not in pending:
+                    search.tell(proposal, progress.known[proposal.trial_id], trained=False)
+                    bar.update(1)
+            say(search.message())
+            if not pending:
+                if batch:
+                    continue  # all answered from the record: ask again
                 break
-            line = search.end_round(len(todo))
-            if line:
-                print(line)
+            collect(runner.wait(), pending, search, context, progress, interrupt, bar)
     progress.interrupted = interrupt.requested
+    runner.cancel()
     # Ray is done with: it stops (about a second and a half) while the store writes the summary.
     stop_ray_in_background()
     return conclude(search, context, progress)
+
+
+def say(line: str | None) -> None:
+    if line:
+        tqdm.write(line, file=sys.stdout)
 
 
 def recover(batch: list[Proposal], spooled: dict, store, progress: Progress) -> None:
@@ -101,28 +106,24 @@ def recover(batch: list[Proposal], spooled: dict, store, progress: Progress) -> 
         progress.known[proposal.trial_id] = row
 
 
-def collect(runner, by_id, search, context: SweepContext, progress: Progress, interrupt, bar):
-    """Log the results of each wait on Ray in a few calls to the store (Batcher) and tell each
-    to the search, counted on the progress bar."""
-    store, batcher = context.store, Batcher()
-    tally = {DIVERGED: 0, FAILED: 0}
-    for results in runner.results():
-        for some in batcher.slices(results):
-            proposals = [by_id[result.trial_id] for result in some]
-            store.log_many(some, [p.name for p in proposals], [p.tags for p in proposals])
-            for result, proposal in zip(some, proposals, strict=True):
-                row = Row.from_result(result, proposal.name)
-                progress.rows.append(row)
-                progress.known[proposal.trial_id] = row
-                search.tell(proposal, row)
-                tally[result.outcome] = tally.get(result.outcome, 0) + 1
-                bar.set_postfix(diverged=tally[DIVERGED], failed=tally[FAILED], refresh=False)
-                bar.update(1)
-            if interrupt.requested:
-                break
+def collect(results, pending, search, context: SweepContext, progress: Progress, interrupt, bar):
+    """Log one wait's results in a few calls to the store (Batcher) and tell each to the
+    search, counted on the progress bar; stop early at a Ctrl-C."""
+    store, tally = context.store, progress.tally
+    for some in progress.batcher.slices(results):
+        proposals = [pending.pop(result.trial_id) for result in some]
+        store.log_many(some, [p.name for p in proposals], [p.tags for p in proposals])
+        for result, proposal in zip(some, proposals, strict=True):
+            row = Row.from_result(result, proposal.name)
+            progress.rows.append(row)
+            progress.known[proposal.trial_id] = row
+            search.tell(proposal, row, trained=True)
+            tally[result.outcome] = tally.get(result.outcome, 0) + 1
+            bar.set_postfix(diverged=tally[DIVERGED], failed=tally[FAILED], refresh=False)
+            bar.update(1)
+        say(search.message())
         if interrupt.requested:
-            runner.cancel()
-            break
+            return
 
 
 def conclude(search: Search, context: SweepContext, progress: Progress) -> Outcome:

@@ -3,7 +3,6 @@
 import json
 import math
 import traceback
-from collections.abc import Iterator
 
 import ray
 from ray.exceptions import RayError
@@ -65,28 +64,33 @@ def chunks(trials: list[Trial], cpus: int, per_task: int | None) -> list[list[Tr
 
 
 class RayTrials:
-    """Submit every chunk at once; Ray runs as many as it has CPUs and queues the rest."""
+    """Trials in flight on Ray: each submission's chunks at once; Ray runs as many as it has
+    CPUs and queues the rest."""
 
-    def __init__(self, trials: list[Trial], cpus: int, per_task: int | None = None):
-        self.pending = {}
-        for chunk in chunks(trials, cpus, per_task):
+    def __init__(self, cpus: int, per_task: int | None = None):
+        self.cpus, self.per_task = cpus, per_task
+        self.pending: dict = {}  # Ray's reference -> its chunk of trials
+
+    def submit(self, trials: list[Trial]) -> None:
+        for chunk in chunks(trials, self.cpus, self.per_task):
             self.pending[run_trials.remote(chunk)] = chunk
 
-    def results(self, poll: float = 0.25) -> Iterator[list[Result]]:
-        """Yield the Results of every chunk finished within each `poll` s (an empty list while
-        none finish): one wait for all the work in flight, not one task at a time."""
-        while self.pending:
-            ready, _ = ray.wait(list(self.pending), num_returns=len(self.pending), timeout=poll)
-            results = []
-            for ref in ready:
-                chunk = self.pending.pop(ref)
-                try:
-                    results += ray.get(ref)
-                except RayError:
-                    # Ray's retries are spent (or the node is gone for good): record, go on.
-                    error = traceback.format_exc()
-                    results += [Result.failed(t.config, error, t.trial_id) for t in chunk]
-            yield results
+    def wait(self, poll: float = 0.25) -> list[Result]:
+        """The Results of every chunk finished within `poll` s (empty while none finish): one
+        wait for all the work in flight, not one task at a time."""
+        if not self.pending:
+            return []
+        ready, _ = ray.wait(list(self.pending), num_returns=len(self.pending), timeout=poll)
+        results = []
+        for ref in ready:
+            chunk = self.pending.pop(ref)
+            try:
+                results += ray.get(ref)
+            except RayError:
+                # Ray's retries are spent (or the node is gone for good): record, go on.
+                error = traceback.format_exc()
+                results += [Result.failed(t.config, error, t.trial_id) for t in chunk]
+        return results
 
     def cancel(self) -> None:
         for ref in self.pending:

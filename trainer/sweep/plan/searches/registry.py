@@ -1,9 +1,9 @@
 """Every search by its `sweep.search` name: a new search is one module and one entry here."""
 
 from trainer.config.errors import ConfigError
-from trainer.sweep.plan.boundary_search import EdgeOfStabilitySearch
-from trainer.sweep.plan.grid_search import GridSearch
 from trainer.sweep.plan.search import Search
+from trainer.sweep.plan.searches.boundary_search import EdgeOfStabilitySearch
+from trainer.sweep.plan.searches.grid_search import GridSearch
 
 SEARCHES: dict[str, type[Search]] = {
     search.name: search

@@ -1,14 +1,15 @@
 """`sweep.search=boundary`: each point's critical learning rate, bisected round by round.
 
-The points are the grid of every other axis; the search (plan/boundary.py) proposes learning
-rates for them, each an ordinary trial whose child run carries its round and bracket as tags.
+The points are the grid of every other axis; the bisection (bisection.py) proposes learning rates
+for them, each an ordinary trial whose child run carries its round and bracket as tags.
 """
 
 from trainer.config.compose import trial_id
 from trainer.config.errors import ConfigError
-from trainer.sweep.plan.boundary import BoundarySearch, Probe, Settings, rounded
-from trainer.sweep.plan.grid import Grid, Trial, expand, key_of, make_parser, parse
+from trainer.sweep.plan.grid import Grid, Trial, expand
+from trainer.sweep.plan.overrides import key_of, make_parser, parse
 from trainer.sweep.plan.search import Proposal, Search
+from trainer.sweep.plan.searches.bisection import BoundarySearch, Probe, Settings, rounded
 from trainer.sweep.record.rows import Row
 from trainer.sweep.record.store import ParentSummary
 from trainer.tracking.naming import run_name
@@ -55,9 +56,13 @@ class EdgeOfStabilitySearch(Search):
         self.probes: dict[str, Probe] = {}  # this round's, by trial id
         self.outcomes: dict[Probe, str] = {}
         self.reused = self.trained = 0
+        self.round_trained = 0
+        self.finished_round: str | None = None
 
-    def propose(self) -> list[Proposal]:
-        self.probes, self.outcomes = {}, {}
+    def propose(self, free: int) -> list[Proposal]:
+        if len(self.outcomes) < len(self.probes):
+            return []  # the round is still out: its outcomes decide the next
+        self.probes, self.outcomes, self.round_trained = {}, {}, 0
         proposals = []
         for probe in self.search.propose():
             trial = probe_trial(self.context.grid.trials[probe.point], probe.lr)
@@ -65,18 +70,26 @@ class EdgeOfStabilitySearch(Search):
             proposals.append(Proposal(trial, run_name(trial.config, self.keys), tags(probe)))
         return proposals
 
-    def tell(self, proposal: Proposal, row: Row) -> None:
+    def tell(self, proposal: Proposal, row: Row, trained: bool) -> None:
         self.outcomes[self.probes[proposal.trial_id]] = row.outcome
+        self.round_trained += trained
+        if len(self.outcomes) == len(self.probes):
+            self._end_round()
 
-    def end_round(self, trained: int) -> str:
+    def _end_round(self) -> None:
+        """Every probe of the round is in: the brackets move."""
         self.search.record(self.outcomes)
-        self.trained += trained
-        self.reused += len(self.probes) - trained
+        self.trained += self.round_trained
+        self.reused += len(self.probes) - self.round_trained
         left = sum(not point.done for point in self.search.points)
-        return (
-            f"round {self.search.round}: {len(self.probes)} probes ({trained} trained), "
-            f"{left} of {len(self.search.points)} points still searching"
+        self.finished_round = (
+            f"round {self.search.round}: {len(self.probes)} probes ({self.round_trained} "
+            f"trained), {left} of {len(self.search.points)} points still searching"
         )
+
+    def message(self) -> str | None:
+        line, self.finished_round = self.finished_round, None
+        return line
 
     def announce(self, done: int, todo: int) -> str:
         context, settings = self.context, self.settings

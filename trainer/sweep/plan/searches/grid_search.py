@@ -21,17 +21,18 @@ class GridSearch(Search):
     def __init__(self, context):
         super().__init__(context)
         self.ranking = choose_ranking(context.sweep, context.grid)
+        self.budget = len(context.grid.trials)
         self.proposed = False
         self.told = 0
 
-    def propose(self) -> list[Proposal]:
+    def propose(self, free: int) -> list[Proposal]:
         if self.proposed:
             return []
         self.proposed = True
         axes = self.context.grid.axes
         return [Proposal(t, run_name(t.config, axes)) for t in self.context.grid.trials]
 
-    def tell(self, proposal: Proposal, row: Row) -> None:
+    def tell(self, proposal: Proposal, row: Row, trained: bool) -> None:
         self.told += 1
 
     def progress(self) -> str:
