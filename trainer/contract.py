@@ -66,6 +66,7 @@ RESULTS_FILE = "results.csv"
 HEATMAP_FILE = "heatmap.png"
 LOSS_CURVES_FILE = "loss_curves.png"
 SUMMARY_FILE = "summary.txt"
+SEARCH_FILE = "search.png"  # the metric against each searched key, and the best so far
 # A boundary search's parent: lr* against the second axis, and one line per point.
 BOUNDARY_FILE = "boundary.png"
 BOUNDARY_CSV_FILE = "boundary.csv"

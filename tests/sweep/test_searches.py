@@ -3,6 +3,7 @@ drives it (propose, tell each trial's real result, end the round) but in this pr
 
 import time
 
+import numpy as np
 import pytest
 
 from trainer import contract
@@ -12,12 +13,24 @@ from trainer.sweep.context import SweepContext
 from trainer.sweep.plan.compose import compose_sweep
 from trainer.sweep.plan.search import Search
 from trainer.sweep.plan.searches.registry import SEARCHES, search_named
+from trainer.sweep.record.no_store import NoStore
 from trainer.sweep.record.rows import Row
 from trainer.training.trial import run_trial
 
 # A small sweep for each search, quick to train in this process.
+SPACE = [
+    "task=quadratic",
+    "optimizer=momentum",
+    "optimizer.lr=tag(log, interval(1e-3, 1))",
+    "optimizer.momentum=interval(0, 0.95)",
+    "trainer.steps=50",
+    "sweep.n_trials=12",
+]
 COMMAND_LINES = {
     "grid": ["sweep=quadratic", "optimizer.lr=0.01,0.1,30", "optimizer.momentum=0,0.9"],
+    "random": [*SPACE, "sweep.search=random"],
+    "sobol": [*SPACE, "sweep.search=sobol"],
+    "tpe": [*SPACE, "sweep.search=tpe"],
     "boundary": [
         "sweep=boundary",
         "optimizer=momentum",
@@ -32,11 +45,13 @@ def test_every_registered_search_is_tested_here():
     assert set(COMMAND_LINES) == set(SEARCHES)
 
 
-def context_for(search: str) -> SweepContext:
+def context_for(search: str, *extra: str) -> SweepContext:
     with hydra_context() as loader:
-        session, grid = compose_sweep(COMMAND_LINES[search], loader)
+        session, grid = compose_sweep([*COMMAND_LINES[search], *extra], loader)
     assert session["sweep"]["search"] == search
-    return SweepContext(session, grid, None, time.perf_counter(), cpus=2)
+    context = SweepContext(session, grid, None, time.perf_counter(), cpus=2)
+    context.store = NoStore()
+    return context
 
 
 def drive(search: Search) -> tuple[list[list[str]], list[Row]]:
@@ -95,6 +110,74 @@ def test_the_boundary_search_finds_each_points_critical_learning_rate_in_rounds(
 
 
 def test_an_unknown_search_is_one_line_naming_those_there_are():
-    allowed = r"sweep.search=annealing is not allowed: choose one of grid, boundary$"
+    allowed = r"sweep.search=annealing is not allowed: choose one of grid, boundary, random, "
     with pytest.raises(ConfigError, match=allowed):
         search_named("annealing")
+
+
+@pytest.mark.parametrize("name", ["random", "sobol", "tpe"])
+def test_a_sampling_search_keeps_every_value_within_its_range_and_spreads_a_log_range(name):
+    context = context_for(name)
+    search = search_named(name)(context)
+    _, rows = drive(search)
+    assert len(rows) == 12
+    lrs = [float(row.params["optimizer.lr"]) for row in rows]
+    momenta = [float(row.params["optimizer.momentum"]) for row in rows]
+    assert all(1e-3 <= lr <= 1 for lr in lrs) and all(0 <= m <= 0.95 for m in momenta)
+    decades = {int(np.floor(np.log10(lr))) for lr in lrs}
+    assert len(decades) >= 2
+
+
+@pytest.mark.parametrize("name", ["random", "sobol"])
+def test_another_seed_draws_other_trials(name):
+    first = [t.trial_id for t in context_for(name).grid.trials]
+    other = [t.trial_id for t in context_for(name, "sweep.seed=1").grid.trials]
+    assert len(first) == 12 and set(first).isdisjoint(other)
+
+
+def test_tpe_tells_a_diverged_trial_as_infeasible_and_never_as_nan():
+    import optuna
+
+    search = search_named("tpe")(context_for("tpe"))
+    _, rows = drive(search)
+    diverged = [row for row in rows if row.outcome == "diverged"]
+    assert diverged, "the space reaches lr = 1, where momentum diverges on the quadratic"
+    trials = search.study.trials
+    assert len(trials) == 12
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+    assert all(np.isfinite(t.value) for t in trials)
+    infeasible = [t for t in trials if t.constraints.get("diverged", 0) > 0]
+    assert len(infeasible) == len(diverged)
+
+
+def test_tpe_adds_the_trials_an_earlier_run_finished_and_asks_only_for_the_rest():
+    first = search_named("tpe")(context_for("tpe"))
+    first.budget = 6
+    _, rows = drive(first)
+    context = context_for("tpe")
+    context.store.finished = {row.trial_id: row for row in rows}
+    again = search_named("tpe")(context)
+    assert len(again.study.trials) == 6
+    assert len(again.propose(100)) == 12 - 6
+
+
+def test_a_continuous_range_on_a_grid_names_the_searches_that_sample_it():
+    with hydra_context() as loader, pytest.raises(ConfigError) as refused:
+        compose_sweep(["task=quadratic", "optimizer.lr=tag(log, interval(1e-3, 1))"], loader)
+    message = str(refused.value)
+    assert "\n" not in message and message.startswith("optimizer.lr=tag(log, interval(1e-3, 1)):")
+    for name in ("random", "sobol", "tpe"):
+        assert f"sweep.search={name}" in message
+
+
+@pytest.mark.parametrize(
+    ("override", "says"),
+    [
+        ("optimizer.lr=tag(log, interval(0, 1))", "a log interval needs low > 0"),
+        ("optimizer.lr=interval(1, 0.1)", "needs low < high"),
+        ("optimizer.lr=tag(cubic, interval(0.1, 1))", "tag cubic is not allowed: use log or int"),
+    ],
+)
+def test_a_range_that_cannot_be_sampled_is_one_line_naming_it(override, says):
+    with hydra_context() as loader, pytest.raises(ConfigError, match=says):
+        compose_sweep(["task=quadratic", "sweep.search=random", override], loader)

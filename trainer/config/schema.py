@@ -106,19 +106,57 @@ class BoundaryConf:
 
 
 @dataclass
+class HalvingConf:
+    """`sweep.search=halving`: the steps of the first rung, and the factor between rungs."""
+
+    min_steps: int | None = None  # None: the step budget divided by eta three times
+    eta: int = 3
+
+    ranges: ClassVar[dict[str, Interval]] = {
+        "min_steps": AT_LEAST_ONE,
+        "eta": Interval(2, low_closed=True),
+    }
+
+
+@dataclass
+class LrRangeConf:
+    """`sweep.search=lr_range`: the learning rate grows geometrically from `low` to `high` over
+    the trainer's steps, and the test stops once the loss exceeds `stop` times its best."""
+
+    low: float = 1e-5
+    high: float = 10.0
+    stop: float = 4.0
+
+    ranges: ClassVar[dict[str, Interval]] = {
+        "low": POSITIVE,
+        "high": POSITIVE,
+        "stop": Interval(1.0, low_closed=False),
+    }
+
+
+@dataclass
 class SweepConf:
     name: str = MISSING
     params: dict[str, str] = field(default_factory=dict)
     dry_run: bool = False
     trials_per_task: int | None = None
     search: str = "grid"
+    # random, sobol, tpe and halving: how many configurations, drawn from which seed.
+    n_trials: int = 16
+    seed: int = 0
     boundary: BoundaryConf = field(default_factory=BoundaryConf)
+    halving: HalvingConf = field(default_factory=HalvingConf)
+    lr_range: LrRangeConf = field(default_factory=LrRangeConf)
     # Which final_* metric ranks the trials; empty: chosen by task (trainer/sweep/plan/ranking.py).
     metric: str = ""
     mode: str = ""
     ui: bool = False  # after the sweep, serve its sqlite store with `mlflow ui` until Ctrl-C
 
-    ranges: ClassVar[dict[str, Interval]] = {"trials_per_task": AT_LEAST_ONE}
+    ranges: ClassVar[dict[str, Interval]] = {
+        "trials_per_task": AT_LEAST_ONE,
+        "n_trials": AT_LEAST_ONE,
+        "seed": AT_LEAST_ZERO,
+    }
 
 
 SCHEMAS = {

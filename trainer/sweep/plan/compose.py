@@ -5,10 +5,10 @@ checked."""
 from trainer.config.compose import TRIAL_GROUPS, compose_config, to_plain
 from trainer.config.errors import ConfigError
 from trainer.config.preflight import check_session_values
-from trainer.sweep.plan.grid import Grid
+from trainer.sweep.plan.grid import ContinuousRange, Grid
 from trainer.sweep.plan.overrides import is_session_key, key_of, make_parser, parse
 from trainer.sweep.plan.ranking import choose_ranking
-from trainer.sweep.plan.searches.registry import search_named
+from trainer.sweep.plan.searches.registry import sampling_searches, search_named
 
 
 def compose_sweep(args: list[str], config_loader) -> tuple[dict, Grid]:
@@ -26,6 +26,13 @@ def compose_sweep(args: list[str], config_loader) -> tuple[dict, Grid]:
     session = to_plain(compose_config("sweep", session_args))
     check_session_values(session)
     search = search_named(session["sweep"]["search"])
-    grid = search.expand(session["sweep"], trial_args, config_loader)
+    try:
+        grid = search.expand(session["sweep"], trial_args, config_loader)
+    except ContinuousRange as error:
+        samplers = ", ".join(f"sweep.search={name}" for name in sampling_searches())
+        raise ConfigError(
+            f"{error.line}: a continuous range is searched by sampling it, not with "
+            f"sweep.search={search.name}; use {samplers}"
+        ) from None
     choose_ranking(session["sweep"], grid)  # a bad sweep.metric or sweep.mode is refused now
     return session, grid

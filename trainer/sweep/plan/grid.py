@@ -1,6 +1,9 @@
 """A sweep's grid: Hydra's override grammar expanded into checked trial configs, point by point."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.types import Override
@@ -18,6 +21,18 @@ from trainer.config.errors import ConfigError
 from trainer.sweep.plan.composer import PointComposer
 from trainer.sweep.plan.overrides import key_of, make_parser, parse
 
+if TYPE_CHECKING:
+    from trainer.sweep.plan.space import SpaceComposer
+
+
+class ContinuousRange(ConfigError):
+    """An interval() on a grid, which can only enumerate lists, range(), choice(), glob() and
+    logspace(); the command line's check names the searches that sample it."""
+
+    def __init__(self, line: str):
+        super().__init__(f"{line}: a grid cannot enumerate a continuous range")
+        self.line = line
+
 
 @dataclass
 class Trial:
@@ -28,9 +43,13 @@ class Trial:
 
 @dataclass
 class Grid:
+    """A sweep's trials (or points), the axes they span and the values all share; for a
+    search over a space (plan/space.py), the composer its later trials are drawn with."""
+
     trials: list[Trial]
     axes: dict[str, list[str]] = field(default_factory=dict)
     fixed: dict[str, str] = field(default_factory=dict)
+    space: SpaceComposer | None = None
 
     @property
     def sweep_id(self) -> str:
@@ -69,10 +88,7 @@ def check_axes(overrides: list[Override]) -> tuple[dict, dict]:
             fixed[key] = override.get_value_element_as_str()
             continue
         if not override.is_discrete_sweep():
-            raise ConfigError(
-                f"{override.input_line}: only lists, range(), choice(), glob() and logspace() "
-                "can be swept on a grid"
-            )
+            raise ContinuousRange(override.input_line)
         try:
             values = list(override.sweep_string_iterator())
             parsed = list(override.sweep_iterator())

@@ -47,6 +47,7 @@ class Search(ABC):
     sweep's context, proposes and is told round after round."""
 
     name: ClassVar[str]
+    samples_ranges: ClassVar[bool] = False  # whether it accepts interval() ranges
     budget: int | None = None  # how many trials it will propose, where it knows
 
     def __init__(self, context: SweepContext):

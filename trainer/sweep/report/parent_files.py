@@ -6,30 +6,38 @@ from trainer.sweep.plan.ranking import Ranking
 from trainer.sweep.record.rows import Row
 from trainer.sweep.record.store import ParentSummary
 from trainer.sweep.report.boundary_table import PointReport, boundary_csv, parent_metrics
+from trainer.sweep.report.search_figure import Searching
 from trainer.sweep.report.table import counts, results_csv
 
 
-def trials_summary(rows: list[Row], grid: Grid, text: str, ranking: Ranking) -> ParentSummary:
-    """Counts and the best value as metrics; results.csv, heatmap.png, summary.txt (`text`)
-    and, where curves were read, loss_curves.png."""
+def trials_summary(
+    rows: list[Row], grid: Grid, text: str, ranking: Ranking, searched: Searching
+) -> ParentSummary:
+    """Counts and the best value as metrics; results.csv, search.png, summary.txt (`text`),
+    a grid's heatmap.png and, where curves were read, loss_curves.png."""
     # matplotlib is imported when the figures are drawn, not while the store opens.
     from trainer.sweep.report.heatmap import heatmap_png
     from trainer.sweep.report.loss_curves import loss_curves_png
+    from trainer.sweep.report.search_figure import search_png
 
-    configs = {t.trial_id: t.config for t in grid.trials}
     files = {
         contract.RESULTS_FILE: results_csv(rows).encode(),
-        contract.HEATMAP_FILE: heatmap_png(rows, grid.axes, configs, ranking),
+        contract.SEARCH_FILE: search_png(rows, searched.keys, ranking, searched.order),
         contract.SUMMARY_FILE: text.encode(),
     }
+    pictures = [contract.SEARCH_FILE, contract.LOSS_CURVES_FILE]
+    if searched.heatmap:
+        configs = {t.trial_id: t.config for t in grid.trials}
+        files[contract.HEATMAP_FILE] = heatmap_png(rows, grid.axes, configs, ranking)
+        pictures.insert(0, contract.HEATMAP_FILE)
     # A rerun that ran nothing read no curves back: the figure logged before stays.
     if any(row.curve.size for row in rows):
-        files[contract.LOSS_CURVES_FILE] = loss_curves_png(rows, grid.axes)
+        files[contract.LOSS_CURVES_FILE] = loss_curves_png(rows, searched.curve_axes or grid.axes)
     return ParentSummary(
         metrics=counts(rows, ranking),
         tags={"sweep.metric": ranking.metric, "sweep.mode": ranking.mode},
         files=files,
-        pictures=[contract.HEATMAP_FILE, contract.LOSS_CURVES_FILE],
+        pictures=pictures,
     )
 
 

@@ -56,22 +56,21 @@ def drive(search: Search, context: SweepContext) -> Outcome:
     spooled = {e.trial_id: e for e in store.spool.entries() if e.trial_id not in progress.known}
     runner = RayTrials(context.cpus, context.sweep["trials_per_task"])
     pending: dict[str, Proposal] = {}
+    twins: dict[str, list[Proposal]] = {}  # proposed again while in flight: told with it
     bar = tqdm(total=search.budget, unit="trial", desc="trials", dynamic_ncols=True)
     with Interrupt() as interrupt, bar:
         first = True
         while not interrupt.requested:
             batch = search.propose(max(context.cpus - len(pending), 0))
-            answered = progress.known.keys() | spooled.keys()
-            todo = [p for p in batch if p.trial_id not in answered]
+            todo = split(batch, progress, spooled, pending, twins)
             runner.submit([p.trial for p in todo])
-            pending.update((p.trial_id, p) for p in todo)
             if first:
                 print(search.announce(len(batch) - len(todo), len(todo)))
                 first = False
             # Spooled and earlier results are told while the workers start on the rest.
             recover(batch, spooled, store, progress)
             for proposal in batch:
-                if proposal.trial_id not in pending:
+                if proposal.trial_id in progress.known:
                     search.tell(proposal, progress.known[proposal.trial_id], trained=False)
                     bar.update(1)
             say(search.message())
@@ -79,12 +78,28 @@ def drive(search: Search, context: SweepContext) -> Outcome:
                 if batch:
                     continue  # all answered from the record: ask again
                 break
-            collect(runner.wait(), pending, search, context, progress, interrupt, bar)
+            collect(runner.wait(), pending, twins, search, context, progress, interrupt, bar)
     progress.interrupted = interrupt.requested
     runner.cancel()
     # Ray is done with: it stops (about a second and a half) while the store writes the summary.
     stop_ray_in_background()
     return conclude(search, context, progress)
+
+
+def split(batch, progress: Progress, spooled: dict, pending: dict, twins: dict) -> list:
+    """The proposals to train now, added to `pending`; the others are answered by an earlier
+    run or the spool, or are twins of a trial in flight (told with it)."""
+    todo = []
+    for proposal in batch:
+        trial_id = proposal.trial_id
+        if trial_id in progress.known or trial_id in spooled:
+            continue
+        if trial_id in pending:
+            twins.setdefault(trial_id, []).append(proposal)
+        else:
+            pending[trial_id] = proposal
+            todo.append(proposal)
+    return todo
 
 
 def say(line: str | None) -> None:
@@ -106,9 +121,10 @@ def recover(batch: list[Proposal], spooled: dict, store, progress: Progress) -> 
         progress.known[proposal.trial_id] = row
 
 
-def collect(results, pending, search, context: SweepContext, progress: Progress, interrupt, bar):
+def collect(results, pending, twins, search, context, progress: Progress, interrupt, bar):
     """Log one wait's results in a few calls to the store (Batcher) and tell each to the
-    search, counted on the progress bar; stop early at a Ctrl-C."""
+    search (and to each twin proposed while it was in flight), counted on the progress bar;
+    stop early at a Ctrl-C."""
     store, tally = context.store, progress.tally
     for some in progress.batcher.slices(results):
         proposals = [pending.pop(result.trial_id) for result in some]
@@ -118,6 +134,8 @@ def collect(results, pending, search, context: SweepContext, progress: Progress,
             progress.rows.append(row)
             progress.known[proposal.trial_id] = row
             search.tell(proposal, row, trained=True)
+            for twin in twins.pop(proposal.trial_id, []):
+                search.tell(twin, row, trained=False)
             tally[result.outcome] = tally.get(result.outcome, 0) + 1
             bar.set_postfix(diverged=tally[DIVERGED], failed=tally[FAILED], refresh=False)
             bar.update(1)

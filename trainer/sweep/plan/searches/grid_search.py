@@ -5,12 +5,13 @@ from trainer.sweep.plan.ranking import choose_ranking
 from trainer.sweep.plan.search import Proposal, Search
 from trainer.sweep.record.rows import Row
 from trainer.sweep.record.store import ParentSummary
+from trainer.sweep.report.search_figure import Searched, Searching
 from trainer.tracking.naming import run_name
 
 
 class GridSearch(Search):
-    """One round of every trial; it learns nothing from their results. The summary ranks them
-    by `sweep.metric` and draws the heatmap and every loss curve."""
+    """Every trial at once; it learns nothing from their results. The summary ranks them by
+    `sweep.metric` and draws the heatmap, every loss curve and the metric against each axis."""
 
     name = "grid"
 
@@ -22,6 +23,7 @@ class GridSearch(Search):
         super().__init__(context)
         self.ranking = choose_ranking(context.sweep, context.grid)
         self.budget = len(context.grid.trials)
+        self.order = {t.trial_id: i for i, t in enumerate(context.grid.trials)}
         self.proposed = False
         self.told = 0
 
@@ -36,7 +38,11 @@ class GridSearch(Search):
         self.told += 1
 
     def progress(self) -> str:
-        return f"with {self.told} of {len(self.context.grid.trials)} trials logged"
+        return f"with {self.told} of {self.budget} trials done"
+
+    def searching(self) -> Searching:
+        """The grid's axes as the summary's figures draw them."""
+        return Searching([axis_drawn(k, v) for k, v in self.context.grid.axes.items()], self.order)
 
     def summarise(self, rows: list[Row], elapsed: float) -> tuple[str, ParentSummary]:
         from trainer.sweep.report.parent_files import trials_summary
@@ -44,4 +50,15 @@ class GridSearch(Search):
 
         context = self.context
         text = table(rows, elapsed, context.cpus, self.ranking)
-        return text, trials_summary(rows, context.grid, text, self.ranking)
+        return text, trials_summary(rows, context.grid, text, self.ranking, self.searching())
+
+
+def axis_drawn(key: str, values: list[str]) -> Searched:
+    """A grid axis: categories unless every value is a number; on a log scale when positive
+    and spread over more than a decade."""
+    try:
+        numbers = [float(v) for v in values]
+    except ValueError:
+        return Searched(key, categorical=True)
+    log = min(numbers) > 0 and max(numbers) / min(numbers) > 10
+    return Searched(key, log=log)

@@ -4,12 +4,17 @@ from trainer.config.errors import ConfigError
 from trainer.sweep.plan.search import Search
 from trainer.sweep.plan.searches.boundary_search import EdgeOfStabilitySearch
 from trainer.sweep.plan.searches.grid_search import GridSearch
+from trainer.sweep.plan.searches.sampled_search import RandomSearch, SobolSearch
+from trainer.sweep.plan.searches.tpe_search import TpeSearch
 
 SEARCHES: dict[str, type[Search]] = {
     search.name: search
     for search in (
         GridSearch,
         EdgeOfStabilitySearch,
+        RandomSearch,
+        SobolSearch,
+        TpeSearch,
     )
 }
 
@@ -20,3 +25,8 @@ def search_named(name: str) -> type[Search]:
         allowed = ", ".join(SEARCHES)
         raise ConfigError(f"sweep.search={name} is not allowed: choose one of {allowed}")
     return SEARCHES[name]
+
+
+def sampling_searches() -> list[str]:
+    """The searches that draw trials from continuous ranges (`interval()`)."""
+    return [name for name, search in SEARCHES.items() if search.samples_ranges]
