@@ -31,6 +31,7 @@ COMMAND_LINES = {
     "random": [*SPACE, "sweep.search=random"],
     "sobol": [*SPACE, "sweep.search=sobol"],
     "tpe": [*SPACE, "sweep.search=tpe"],
+    "halving": [*SPACE, "sweep.search=halving", "sweep.halving.eta=2", "trainer.steps=80"],
     "boundary": [
         "sweep=boundary",
         "optimizer=momentum",
@@ -55,15 +56,26 @@ def context_for(search: str, *extra: str) -> SweepContext:
 
 
 def drive(search: Search) -> tuple[list[list[str]], list[Row]]:
-    """The loop's protocol without Ray or a store: every proposal trained here and told."""
-    batches, rows = [], []
+    """The loop's protocol without Ray or a store: every proposal trained here and told, the
+    rows those the loop would record (a provisional one once the search says it stopped)."""
+    batches, rows, held = [], [], {}
     while batch := search.propose(2):
         batches.append([proposal.trial_id for proposal in batch])
         for proposal in batch:
-            result = run_trial(proposal.trial.config, proposal.trial_id)
+            earlier = held.pop(proposal.resume, None)
+            result = run_trial(
+                proposal.trial.config,
+                proposal.trial_id,
+                resume=earlier.checkpoint if earlier else None,
+                keep=proposal.provisional,
+            )
             row = Row.from_result(result, proposal.name)
-            rows.append(row)
+            if proposal.provisional:
+                held[proposal.trial_id] = result
             search.tell(proposal, row, trained=True)
+            rows += [row] if not proposal.provisional else []
+            stopped = search.stopped()
+            rows += [Row.from_result(held.pop(t), t) for t in stopped]
     return batches, rows
 
 
@@ -181,3 +193,34 @@ def test_a_continuous_range_on_a_grid_names_the_searches_that_sample_it():
 def test_a_range_that_cannot_be_sampled_is_one_line_naming_it(override, says):
     with hydra_context() as loader, pytest.raises(ConfigError, match=says):
         compose_sweep(["task=quadratic", "sweep.search=random", override], loader)
+
+
+def test_halving_records_each_configuration_once_in_rungs_and_trains_its_winner_exactly():
+    from trainer.training.loop import train
+
+    context = context_for("halving")
+    search = search_named("halving")(context)
+    assert search.steps == [10, 20, 40, 80]
+    batches, rows = drive(search)
+    sizes = [len(batch) for batch in batches]
+    assert len(sizes) == 4 and sizes[0] == 12
+    # At most the best half of each rung goes on (fewer where trials diverged).
+    assert all(0 < later <= -(-earlier // 2) for earlier, later in zip(sizes, sizes[1:]))
+    assert len(rows) == 12 and len({tuple(sorted(r.params.items())) for r in rows}) == 12
+    trained = [int(row.params["trainer.steps"]) for row in rows]
+    assert set(trained) <= {10, 20, 40, 80} and trained.count(80) == sizes[-1]
+    # Every step trained once: a survivor goes on from where its rung stopped.
+    assert sum(len(row.curve) for row in rows) <= 12 * 80 / 2
+    ranking = search.ranking
+    winner = min(
+        (r for r in rows if r.params["trainer.steps"] == "80"),
+        key=lambda r: r.final[ranking.metric],
+    )
+    [trial] = [
+        t
+        for t in context.grid.trials
+        if t.config["optimizer"]["lr"] == float(winner.params["optimizer.lr"])
+    ]
+    fresh = train(trial.config)
+    assert winner.final[ranking.metric] == pytest.approx(fresh.final[ranking.metric], rel=1e-12)
+    np.testing.assert_array_equal(winner.curve, fresh.train_loss)

@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from trainer.training.checkpoint import Checkpoint
+
 CONVERGED, DIVERGED, FAILED = "converged", "diverged", "failed"
 
 
@@ -34,6 +36,7 @@ class Result:
     node        the Ray node that ran it ("" outside a sweep, or when the node is unknown)
     trial_id    the hash of `config` a sweep resumes by
     plots       PNG files by name, drawn where the trial ran
+    checkpoint  where it stopped, when asked for (trainer/training/checkpoint.py)
     """
 
     config: dict
@@ -48,6 +51,9 @@ class Result:
     node: str = ""
     trial_id: str = ""
     plots: dict[str, bytes] = field(default_factory=dict)
+    # Where the run stopped, for a search that trains it on (successive halving); never
+    # recorded: not a field of the MLflow run nor of the spool.
+    checkpoint: Checkpoint | None = field(default=None, repr=False, metadata={"record": False})
 
     @classmethod
     def failed(

@@ -23,6 +23,7 @@ from trainer.sweep.plan.overrides import key_of, make_parser, parse
 
 if TYPE_CHECKING:
     from trainer.sweep.plan.space import SpaceComposer
+    from trainer.training.checkpoint import Checkpoint
 
 
 class ContinuousRange(ConfigError):
@@ -36,9 +37,15 @@ class ContinuousRange(ConfigError):
 
 @dataclass
 class Trial:
+    """One trial: its id (the hash of its config), its config, the overrides that made it; and,
+    for a search that trains it on from an earlier rung, where to resume and whether to keep
+    the state it stops in."""
+
     trial_id: str
     config: dict
     point: list[str]
+    resume: Checkpoint | None = None
+    keep: bool = False
 
 
 @dataclass

@@ -30,11 +30,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Proposal:
-    """One trial a search asks for: the trial, its child run's name and extra tags."""
+    """One trial a search asks for: the trial, its child run's name and extra tags. A
+    `provisional` trial is a rung of a longer one (successive halving): its result is told but
+    kept back, to be recorded only once the search says the trial stopped (`stopped`), or
+    trained on by a later proposal that `resume`s it (by the earlier rung's trial id)."""
 
     trial: Trial
     name: str
     tags: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    provisional: bool = False
+    resume: str | None = None
 
     @property
     def trial_id(self) -> str:
@@ -69,6 +74,11 @@ class Search(ABC):
     def tell(self, proposal: Proposal, row: Row, trained: bool) -> None:
         """The result of one proposed trial (converged, diverged or failed); `trained` is False
         where it was read back from an earlier run."""
+
+    def stopped(self) -> list[str]:
+        """The provisional trials (by trial id) told so far that will train no further: the
+        loop records them now. Searches without rungs have none."""
+        return []
 
     def message(self) -> str | None:
         """A line to print now (a round finished, say), once; None when there is none."""

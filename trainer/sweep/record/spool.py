@@ -57,6 +57,11 @@ class Spooled:
         return self.result.trial_id
 
 
+def recorded_fields() -> list[dataclasses.Field]:
+    """The fields of a Result that its record keeps (a checkpoint is not one)."""
+    return [f for f in dataclasses.fields(Result) if f.metadata.get("record", True)]
+
+
 def _to_plain(value):
     """A Result field's value as JSON: arrays as lists, dataclasses as dicts, bytes as base64."""
     if isinstance(value, np.ndarray):
@@ -92,7 +97,7 @@ def to_json(
     """One spool line: every field of the Result, the (masked) store and sweep it was written
     for, the code fingerprint of what computed it, and its run's name and extra tags."""
     envelope = dict(zip(ENVELOPE, (mask_uri(store), sweep_id, code, name, tags or {}), strict=True))
-    fields_ = {f.name: _to_plain(getattr(result, f.name)) for f in dataclasses.fields(Result)}
+    fields_ = {f.name: _to_plain(getattr(result, f.name)) for f in recorded_fields()}
     return json.dumps({**envelope, **fields_})
 
 
@@ -126,7 +131,7 @@ def read_record(line: bytes) -> dict:
 def to_result(record: dict) -> Result:
     """The Result a record read by `read_record` holds; SpoolRecordError if it holds none."""
     try:
-        names = [f.name for f in dataclasses.fields(Result)]
+        names = [f.name for f in recorded_fields()]
         given = {key: record[key] for key in names if key in record}
         # plots were decoded by read_record, which also checked their names.
         return Result(

@@ -3,12 +3,13 @@ logged exactly once and told back, then the search's summary on the parent run."
 
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tqdm import tqdm
 
 from trainer import contract
 from trainer.sweep.context import SweepContext
+from trainer.sweep.plan.grid import Trial
 from trainer.sweep.plan.search import Proposal, Search
 from trainer.sweep.record.rows import Row
 from trainer.sweep.record.store import StoreDown
@@ -16,7 +17,7 @@ from trainer.sweep.run.batching import Batcher
 from trainer.sweep.run.cluster import stop_ray_in_background
 from trainer.sweep.run.ray_tasks import RayTrials
 from trainer.sweep.run.signals import Interrupt
-from trainer.training.result import DIVERGED, FAILED
+from trainer.training.result import DIVERGED, FAILED, Result
 
 
 @dataclass
@@ -40,6 +41,9 @@ class Progress:
     interrupted: bool = False
     tally: dict[str, int] = field(default_factory=lambda: {DIVERGED: 0, FAILED: 0})
     batcher: Batcher = field(default_factory=Batcher)
+    # Provisional results (a rung of a longer trial), by trial id, until the search says the
+    # trial stopped there (then recorded) or a later rung resumes it.
+    held: dict[str, tuple[Proposal, Result]] = field(default_factory=dict)
 
 
 def drive(search: Search, context: SweepContext) -> Outcome:
@@ -63,7 +67,7 @@ def drive(search: Search, context: SweepContext) -> Outcome:
         while not interrupt.requested:
             batch = search.propose(max(context.cpus - len(pending), 0))
             todo = split(batch, progress, spooled, pending, twins)
-            runner.submit([p.trial for p in todo])
+            runner.submit([to_train(p, progress.held) for p in todo])
             if first:
                 print(search.announce(len(batch) - len(todo), len(todo)))
                 first = False
@@ -73,6 +77,7 @@ def drive(search: Search, context: SweepContext) -> Outcome:
                 if proposal.trial_id in progress.known:
                     search.tell(proposal, progress.known[proposal.trial_id], trained=False)
                     bar.update(1)
+            record_stopped(search, store, progress)
             say(search.message())
             if not pending:
                 if batch:
@@ -102,6 +107,29 @@ def split(batch, progress: Progress, spooled: dict, pending: dict, twins: dict) 
     return todo
 
 
+def to_train(proposal: Proposal, held: dict) -> Trial:
+    """The trial as the worker gets it: resumed from the held rung it continues (trained from
+    the start if that rung is not in hand), keeping its state if it is provisional itself."""
+    earlier = held.pop(proposal.resume, None) if proposal.resume else None
+    checkpoint = earlier[1].checkpoint if earlier is not None else None
+    return replace(proposal.trial, resume=checkpoint, keep=proposal.provisional)
+
+
+def record(store, pairs: list[tuple[Result, Proposal]], progress: Progress) -> None:
+    """Log results as child runs, in one call to the store; their rows join the sweep's."""
+    if pairs:
+        results, proposals = zip(*pairs, strict=True)
+        store.log_many(list(results), [p.name for p in proposals], [p.tags for p in proposals])
+        progress.rows += [progress.known[p.trial_id] for p in proposals]
+
+
+def record_stopped(search: Search, store, progress: Progress) -> None:
+    """Record the provisional trials the search says stopped (those read back from an earlier
+    run are recorded already)."""
+    stopped = [progress.held.pop(t) for t in search.stopped() if t in progress.held]
+    record(store, [(result, proposal) for proposal, result in stopped], progress)
+
+
 def say(line: str | None) -> None:
     if line:
         tqdm.write(line, file=sys.stdout)
@@ -110,15 +138,10 @@ def say(line: str | None) -> None:
 def recover(batch: list[Proposal], spooled: dict, store, progress: Progress) -> None:
     """Log the proposals an earlier invocation trained but could not log (the spool), under
     this batch's names and tags; their rows become known."""
-    found = [(p, spooled.pop(p.trial_id)) for p in batch if p.trial_id in spooled]
-    if not found:
-        return
-    results = [entry.result for _, entry in found]
-    store.log_many(results, [p.name for p, _ in found], [p.tags for p, _ in found])
-    for proposal, entry in found:
-        row = Row.from_result(entry.result, proposal.name)
-        progress.rows.append(row)
-        progress.known[proposal.trial_id] = row
+    found = [(spooled.pop(p.trial_id).result, p) for p in batch if p.trial_id in spooled]
+    for result, proposal in found:
+        progress.known[proposal.trial_id] = Row.from_result(result, proposal.name)
+    record(store, found, progress)
 
 
 def collect(results, pending, twins, search, context, progress: Progress, interrupt, bar):
@@ -127,18 +150,21 @@ def collect(results, pending, twins, search, context, progress: Progress, interr
     stop early at a Ctrl-C."""
     store, tally = context.store, progress.tally
     for some in progress.batcher.slices(results):
-        proposals = [pending.pop(result.trial_id) for result in some]
-        store.log_many(some, [p.name for p in proposals], [p.tags for p in proposals])
-        for result, proposal in zip(some, proposals, strict=True):
-            row = Row.from_result(result, proposal.name)
-            progress.rows.append(row)
-            progress.known[proposal.trial_id] = row
+        pairs = [(result, pending.pop(result.trial_id)) for result in some]
+        for result, proposal in pairs:
+            progress.known[proposal.trial_id] = Row.from_result(result, proposal.name)
+            if proposal.provisional:
+                progress.held[proposal.trial_id] = (proposal, result)
+        record(store, [(r, p) for r, p in pairs if not p.provisional], progress)
+        for result, proposal in pairs:
+            row = progress.known[proposal.trial_id]
             search.tell(proposal, row, trained=True)
             for twin in twins.pop(proposal.trial_id, []):
                 search.tell(twin, row, trained=False)
             tally[result.outcome] = tally.get(result.outcome, 0) + 1
             bar.set_postfix(diverged=tally[DIVERGED], failed=tally[FAILED], refresh=False)
             bar.update(1)
+        record_stopped(search, store, progress)
         say(search.message())
         if interrupt.requested:
             return

@@ -52,7 +52,7 @@ def run_trials(trials: list[Trial]) -> list[Result]:
     from trainer.training.trial import run_trial
 
     node = ray.get_runtime_context().get_node_id()
-    return [run_trial(trial.config, trial.trial_id, node) for trial in trials]
+    return [run_trial(t.config, t.trial_id, node, t.resume, t.keep) for t in trials]
 
 
 def chunks(trials: list[Trial], cpus: int, per_task: int | None) -> list[list[Trial]]:

@@ -4,6 +4,7 @@ from trainer.config.errors import ConfigError
 from trainer.sweep.plan.search import Search
 from trainer.sweep.plan.searches.boundary_search import EdgeOfStabilitySearch
 from trainer.sweep.plan.searches.grid_search import GridSearch
+from trainer.sweep.plan.searches.halving_search import HalvingSearch
 from trainer.sweep.plan.searches.sampled_search import RandomSearch, SobolSearch
 from trainer.sweep.plan.searches.tpe_search import TpeSearch
 
@@ -15,6 +16,7 @@ SEARCHES: dict[str, type[Search]] = {
         RandomSearch,
         SobolSearch,
         TpeSearch,
+        HalvingSearch,
     )
 }
 
