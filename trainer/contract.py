@@ -70,6 +70,8 @@ SEARCH_FILE = "search.png"  # the metric against each searched key, and the best
 # A boundary search's parent: lr* against the second axis, and one line per point.
 BOUNDARY_FILE = "boundary.png"
 BOUNDARY_CSV_FILE = "boundary.csv"
+# A learning-rate range test's parent: loss against lr, each point's suggestion marked.
+LR_RANGE_FILE = "lr_range.png"
 
 # An optimizer config's keys that are not hyperparameters: Hydra's and the option's name.
 NOT_HYPERPARAMETERS = ("_target_", "_partial_", "name")

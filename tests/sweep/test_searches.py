@@ -32,6 +32,13 @@ COMMAND_LINES = {
     "sobol": [*SPACE, "sweep.search=sobol"],
     "tpe": [*SPACE, "sweep.search=tpe"],
     "halving": [*SPACE, "sweep.search=halving", "sweep.halving.eta=2", "trainer.steps=80"],
+    "lr_range": [
+        "sweep.search=lr_range",
+        "task=quadratic",
+        "optimizer=momentum",
+        "optimizer.momentum=0,0.9",
+        "trainer.steps=300",
+    ],
     "boundary": [
         "sweep=boundary",
         "optimizer=momentum",
@@ -205,7 +212,8 @@ def test_halving_records_each_configuration_once_in_rungs_and_trains_its_winner_
     sizes = [len(batch) for batch in batches]
     assert len(sizes) == 4 and sizes[0] == 12
     # At most the best half of each rung goes on (fewer where trials diverged).
-    assert all(0 < later <= -(-earlier // 2) for earlier, later in zip(sizes, sizes[1:]))
+    pairs = zip(sizes, sizes[1:], strict=False)
+    assert all(0 < later <= -(-earlier // 2) for earlier, later in pairs)
     assert len(rows) == 12 and len({tuple(sorted(r.params.items())) for r in rows}) == 12
     trained = [int(row.params["trainer.steps"]) for row in rows]
     assert set(trained) <= {10, 20, 40, 80} and trained.count(80) == sizes[-1]
@@ -224,3 +232,19 @@ def test_halving_records_each_configuration_once_in_rungs_and_trains_its_winner_
     fresh = train(trial.config)
     assert winner.final[ranking.metric] == pytest.approx(fresh.final[ranking.metric], rel=1e-12)
     np.testing.assert_array_equal(winner.curve, fresh.train_loss)
+
+
+def test_the_range_test_suggests_a_rate_below_where_theory_says_the_quadratic_diverges():
+    context = context_for("lr_range")
+    search = search_named("lr_range")(context)
+    _, rows = drive(search)
+    text, summary = search.summarise(rows, elapsed=1.0)
+    suggested = {k: v for k, v in summary.metrics.items() if k.startswith("lr_suggested/")}
+    assert len(suggested) == 2 and contract.LR_RANGE_FILE in summary.files
+    for trial in context.grid.trials:
+        momentum, task = trial.config["optimizer"]["momentum"], trial.config["task"]
+        # Heavy-ball momentum on the bowl: stable iff lr < 2 (1 + m) / lambda_max.
+        limit = 2 * (1 + momentum) / (task["a"] * task["condition"])
+        [value] = [v for k, v in suggested.items() if k.endswith(f"m:{momentum:g}")]
+        assert 0 < value < limit
+    assert "suggested" in text

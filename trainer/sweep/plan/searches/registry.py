@@ -5,6 +5,7 @@ from trainer.sweep.plan.search import Search
 from trainer.sweep.plan.searches.boundary_search import EdgeOfStabilitySearch
 from trainer.sweep.plan.searches.grid_search import GridSearch
 from trainer.sweep.plan.searches.halving_search import HalvingSearch
+from trainer.sweep.plan.searches.lr_range_search import LrRangeSearch
 from trainer.sweep.plan.searches.sampled_search import RandomSearch, SobolSearch
 from trainer.sweep.plan.searches.tpe_search import TpeSearch
 
@@ -17,6 +18,7 @@ SEARCHES: dict[str, type[Search]] = {
         SobolSearch,
         TpeSearch,
         HalvingSearch,
+        LrRangeSearch,
     )
 }
 
