@@ -70,7 +70,11 @@ class HalvingSearch(RandomSearch):
         self.index: dict[str, int] = {}  # this rung's trial ids -> configuration
         self.last: dict[int, str] = {}  # each configuration's latest rung, by trial id
         self.stops: list[str] = []
-        self.budget = None
+        # Trials proposed over all rungs, where none diverges: the progress bar's total.
+        sizes = [len(self.alive)]
+        for _ in self.steps[1:]:
+            sizes.append(math.ceil(sizes[-1] / self.eta))
+        self.budget = sum(sizes)
 
     def propose(self, free: int) -> list[Proposal]:
         if len(self.rows) < len(self.index) or self.rung == len(self.steps) - 1:

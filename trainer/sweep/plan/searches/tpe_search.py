@@ -57,16 +57,19 @@ class TpeSearch(RandomSearch):
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.space = context.grid.space
         self.distributions = {d.key: distribution(optuna, d) for d in self.space.space.dimensions}
-        sampler = optuna.samplers.TPESampler(seed=context.sweep["seed"])
-        direction = "minimize" if self.ranking.mode == "min" else "maximize"
-        self.study = optuna.create_study(direction=direction, sampler=sampler)
         self.budget = context.sweep["n_trials"]
         self.asked: dict[str, object] = {}  # trial_id -> Optuna's trial in flight
         self.order = {}
         self.worst: float | None = None
-        for row in context.store.finished.values():
-            self._retell(row)
-        self.told = self.retold = len(self.study.trials)
+        earlier = [self._retold(row) for row in context.store.finished.values()]
+        earlier = [trial for trial in earlier if trial is not None]
+        # Seeded past the trials told already: a resumed study asks for new points, not for
+        # the ones its first asks drew from the same seed.
+        sampler = optuna.samplers.TPESampler(seed=context.sweep["seed"] + len(earlier))
+        direction = "minimize" if self.ranking.mode == "min" else "maximize"
+        self.study = optuna.create_study(direction=direction, sampler=sampler)
+        self.study.add_trials(earlier)
+        self.told = self.retold = len(earlier)
 
     def announce(self, done: int, todo: int) -> str:
         context = self.context
@@ -112,14 +115,15 @@ class TpeSearch(RandomSearch):
     def _badness(self, value: float) -> float:
         return value if self.ranking.mode == "min" else -value
 
-    def _retell(self, row: Row) -> None:
-        """A trial an earlier invocation finished, added to the study as it was told then."""
+    def _retold(self, row: Row):
+        """A trial an earlier invocation finished, as it was told then (None if it lies
+        outside today's space)."""
         trial = self.optuna.trial
         params = {}
         for d in self.space.space.dimensions:
             text = row.params.get(d.key, row.params.get(f"{d.key}.name"))
             if text is None:
-                return
+                return None
             params[d.key] = text if not d.continuous else (int(text) if d.integer else float(text))
         value = self._value(row)
         if row.outcome == DIVERGED:
@@ -137,9 +141,9 @@ class TpeSearch(RandomSearch):
                 constraints=None if constraints is None else {"diverged": constraints},
             )
         except ValueError:
-            return  # outside today's space: not one of this search's trials
-        self.order.setdefault(row.trial_id, len(self.study.trials))
-        self.study.add_trial(frozen)
+            return None  # outside today's space: not one of this search's trials
+        self.order.setdefault(row.trial_id, len(self.order))
+        return frozen
 
 
 def middles(count: int) -> list[float]:
