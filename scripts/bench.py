@@ -12,6 +12,7 @@ import time
 import numpy as np
 from bench_load import add_load_args, add_long_args, bench_load, bench_long
 from bench_logging import add_logging_args, bench_logging
+from bench_searches import add_searches_args, bench_searches
 from bench_sweep import add_sweep_args, bench_sweep
 from hand_mlp import hand_step
 
@@ -181,6 +182,7 @@ COMMANDS = {
     "load": (add_load_args, bench_load),
     "long": (add_long_args, bench_long),
     "logging": (add_logging_args, bench_logging),
+    "searches": (add_searches_args, bench_searches),
 }
 
 

@@ -78,3 +78,15 @@ def test_sweep_cli_times_the_sweep_against_both_loops(tmp_path):
     # The hand-written loop computes what the sweep logged, but for the chaotic learning rates.
     equal = re.search(r"equal to 1e-9 on (\d+) of 32 converged", out)
     assert equal and int(equal.group(1)) >= 24, out
+
+
+def test_the_searches_comparison_counts_full_runs_until_the_target(bench, capsys):
+    from bench_searches import SEARCHES
+
+    # A target every converged trial meets: each search's cost is its first converged trial.
+    bench.main(["searches", "--trials", "6", "--steps", "50", "--seeds", "1", "--target", "1e9"])
+    lines = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[2:]}
+    assert set(lines) == set(SEARCHES)
+    for search, cells in lines.items():
+        cost = float(cells[1])
+        assert 0 < cost <= 6 and cells[2] == "1/1", (search, cells)
