@@ -31,7 +31,9 @@ class ContinuousRange(ConfigError):
     logspace(); the command line's check names the searches that sample it."""
 
     def __init__(self, line: str):
-        super().__init__(f"{line}: a grid cannot enumerate a continuous range")
+        super().__init__(
+            f"{line}: only lists, range(), choice(), glob() and logspace() can be swept on a grid"
+        )
         self.line = line
 
 
@@ -66,7 +68,10 @@ class Grid:
         """The grid as `sweep.dry_run=true` prints it: its shape, then one line per trial."""
         axes = " x ".join(f"{key} ({len(values)})" for key, values in self.axes.items()) or "none"
         fixed = ", ".join(f"{key}={value}" for key, value in self.fixed.items()) or "none"
-        what = "points, lr searched" if self.fixed.get("sweep.search") == "boundary" else "trials"
+        what = {
+            "boundary": "points, lr searched",
+            "tpe": f"points checked (TPE proposes {self.fixed.get('sweep.n_trials')} trials)",
+        }.get(self.fixed.get("sweep.search", ""), "trials")
         lines = [f"grid: {len(self.trials)} {what}; axes: {axes}; fixed: {fixed}"]
         lines += [f"{i:4d}  {' '.join(trial.point)}" for i, trial in enumerate(self.trials, 1)]
         return "\n".join(lines)

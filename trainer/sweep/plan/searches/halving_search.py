@@ -21,17 +21,15 @@ from trainer.training.result import CONVERGED
 
 
 def rungs(budget: int, min_steps: int | None, eta: int) -> list[int]:
-    """The steps each rung trains to: min_steps, eta times more each rung, the budget last."""
+    """The steps each rung trains to, the budget last and each earlier one eta times fewer,
+    the first at least min_steps (default: the budget over eta^3)."""
     first = min_steps or max(1, budget // eta**3)
     if first > budget:
         raise ConfigError(
             f"sweep.halving.min_steps={first} is not allowed: it must be <= trainer.steps={budget}"
         )
-    steps = []
-    while first < budget:
-        steps.append(first)
-        first *= eta
-    return [*steps, budget]
+    count = int(math.floor(math.log(budget / first, eta) + 1e-9))
+    return [max(1, round(budget / eta**k)) for k in range(count, -1, -1)]
 
 
 def at_steps(trial: Trial, steps: int) -> Trial:
