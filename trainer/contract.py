@@ -66,6 +66,9 @@ RESULTS_FILE = "results.csv"
 HEATMAP_FILE = "heatmap.png"
 LOSS_CURVES_FILE = "loss_curves.png"
 SUMMARY_FILE = "summary.txt"
+CONFIGS_FILE = "configs.csv"  # one row per configuration: its seeds aggregated
+COMPARE_FILE = "compare.png"  # each optimizer's best configuration with its interval
+IMPORTANCE_FILE = "importance.png"  # what mattered: each key's share of the variance
 SEARCH_FILE = "search.png"  # the metric against each searched key, and the best so far
 # A boundary search's parent: lr* against the second axis, and one line per point.
 BOUNDARY_FILE = "boundary.png"

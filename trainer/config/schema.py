@@ -144,6 +144,10 @@ class SweepConf:
     # random, sobol, tpe and halving: how many configurations, drawn from which seed.
     n_trials: int = 16
     seed: int = 0
+    # Every configuration with this many seeds (trainer.seed = 0 .. seeds-1), aggregated over
+    # them by `aggregate` (mean or median) in the ranking (trainer/sweep/report/configs.py).
+    seeds: int | None = None
+    aggregate: str = "mean"
     boundary: BoundaryConf = field(default_factory=BoundaryConf)
     halving: HalvingConf = field(default_factory=HalvingConf)
     lr_range: LrRangeConf = field(default_factory=LrRangeConf)
@@ -156,6 +160,7 @@ class SweepConf:
         "trials_per_task": AT_LEAST_ONE,
         "n_trials": AT_LEAST_ONE,
         "seed": AT_LEAST_ZERO,
+        "seeds": AT_LEAST_ONE,
     }
 
 

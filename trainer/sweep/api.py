@@ -1,6 +1,8 @@
 """Sweeps from Python: run one from overrides, or load a finished one, as a table of rows."""
 
 import contextlib
+import csv
+import io
 import math
 import os
 import sys
@@ -15,10 +17,11 @@ from trainer.config.errors import ConfigError
 from trainer.config.preflight import check_session
 from trainer.config.redact import mask_uri
 from trainer.config.uri import resolve_uri, sqlite_path
-from trainer.contract import FINAL_KEYS
+from trainer.contract import FINAL_KEYS, FINAL_TRAIN_LOSS
 from trainer.sweep.context import SweepContext
 from trainer.sweep.plan.compose import compose_sweep
 from trainer.sweep.plan.grid import Grid
+from trainer.sweep.plan.ranking import Ranking, choose_ranking
 from trainer.sweep.record.rows import Row
 from trainer.sweep.record.store_process import open_in_background
 from trainer.sweep.run.ray_setup import RAY_ADDRESS, keep_local_ray_on_loopback, ray_address
@@ -39,6 +42,8 @@ class SweepResult:
     rows: list[dict] = field(default_factory=list)
     status: str = FINISHED  # or spooled (run it again to log), interrupted, dry_run
     code: int = 0  # the command line's exit code for this status
+    # One dict per configuration (trials that differ only by seed), best first: as configs.csv.
+    configs: list[dict] = field(default_factory=list)
 
     def table(self):
         """The rows as a pandas DataFrame where pandas is installed (MLflow brings it), else
@@ -86,8 +91,13 @@ def sweep_session(session: dict, grid: Grid) -> SweepResult:
     from trainer.sweep.run.driver import execute  # Ray is imported only now, once set up
 
     outcome = execute(context, opening)
+    ranking = choose_ranking(session["sweep"], grid)
     result = SweepResult(
-        outcome.parent_run_id, records(outcome.rows), STATUS[outcome.code], outcome.code
+        outcome.parent_run_id,
+        records(outcome.rows),
+        STATUS[outcome.code],
+        outcome.code,
+        config_records(outcome.rows, ranking),
     )
     if outcome.code == 0 and uri is not None:
         from trainer.sweep.report import dashboard
@@ -123,7 +133,14 @@ def load_sweep(parent_run_id: str, tracking_uri: str | None = None) -> SweepResu
     children = child_runs(client, parent.info.experiment_id, parent_run_id)
     # A trial logged by code since changed is not one of the sweep's results (README).
     current = [run for run in children if run.data.tags.get(SUPERSEDED) != "true"]
-    return SweepResult(parent_run_id, records(Row.from_run(run, numpy.empty(0)) for run in current))
+    rows = [Row.from_run(run, numpy.empty(0)) for run in current]
+    tags = parent.data.tags
+    ranking = Ranking(
+        tags.get("sweep.metric", FINAL_TRAIN_LOSS),
+        tags.get("sweep.mode", "min"),
+        tags.get("sweep.aggregate", "mean"),
+    )
+    return SweepResult(parent_run_id, records(rows), configs=config_records(rows, ranking))
 
 
 def records(rows) -> list[dict]:
@@ -141,6 +158,17 @@ def records(rows) -> list[dict]:
         record.update({key: number(value) for key, value in row.params.items()})
         table.append(record)
     return sorted(table, key=lambda record: record["run_name"])
+
+
+def config_records(rows, ranking) -> list[dict]:
+    """The configurations of `rows` as configs.csv has them, numbers as numbers."""
+    from trainer.sweep.report.configs import configs_csv, configurations
+
+    text = configs_csv(configurations(list(rows), ranking, ranking.aggregate))
+    return [
+        {k: number(v) if v != "" else None for k, v in row.items()}
+        for row in csv.DictReader(io.StringIO(text))
+    ]
 
 
 def finite(value: float | None) -> float | None:

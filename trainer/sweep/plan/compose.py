@@ -8,7 +8,7 @@ from trainer.config.preflight import check_session_values
 from trainer.sweep.plan.grid import ContinuousRange, Grid
 from trainer.sweep.plan.overrides import is_session_key, key_of, make_parser, parse
 from trainer.sweep.plan.ranking import choose_ranking
-from trainer.sweep.plan.searches.registry import sampling_searches, search_named
+from trainer.sweep.plan.searches.registry import SEARCHES, sampling_searches, search_named
 
 
 def compose_sweep(args: list[str], config_loader) -> tuple[dict, Grid]:
@@ -26,6 +26,15 @@ def compose_sweep(args: list[str], config_loader) -> tuple[dict, Grid]:
     session = to_plain(compose_config("sweep", session_args))
     check_session_values(session)
     search = search_named(session["sweep"]["search"])
+    seeds = session["sweep"]["seeds"]
+    if seeds is not None:
+        if not search.takes_seeds:
+            takers = ", ".join(name for name, s in SEARCHES.items() if s.takes_seeds)
+            raise ConfigError(
+                f"sweep.seeds={seeds} is not allowed with sweep.search={search.name}: it "
+                f"chooses configurations one seed at a time; seeds go with {takers}"
+            )
+        trial_args = [*trial_args, f"trainer.seed=range(0,{seeds})"]
     try:
         grid = search.expand(session["sweep"], trial_args, config_loader)
     except ContinuousRange as error:

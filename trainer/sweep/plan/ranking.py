@@ -10,14 +10,17 @@ from trainer.sweep.plan.grid import Grid
 from trainer.tasks.base import Task
 
 MODES = ("min", "max")
+AGGREGATES = ("mean", "median")
 
 
 @dataclass(frozen=True)
 class Ranking:
-    """A final_* metric, and whether its min or its max is best."""
+    """A final_* metric, whether its min or its max is best, and how a configuration's seeds
+    are aggregated (mean or median)."""
 
     metric: str = FINAL_TRAIN_LOSS
     mode: str = "min"
+    aggregate: str = "mean"
 
     @property
     def best_key(self) -> str:
@@ -63,7 +66,10 @@ def choose_ranking(sweep_cfg: dict, grid: Grid) -> Ranking:
             f"sweep.mode={mode} is not allowed with sweep.metric={metric}: the best "
             f"{metric.split('_')[-1]} is its {natural}imum; use sweep.mode={natural}"
         )
-    return Ranking(metric, mode)
+    aggregate = sweep_cfg.get("aggregate") or "mean"
+    if aggregate not in AGGREGATES:
+        raise ConfigError(f"sweep.aggregate={aggregate} is not allowed: use mean or median")
+    return Ranking(metric, mode, aggregate)
 
 
 def _has_validation(task_cfg: dict) -> bool:

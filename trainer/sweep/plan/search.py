@@ -53,6 +53,7 @@ class Search(ABC):
 
     name: ClassVar[str]
     samples_ranges: ClassVar[bool] = False  # whether it accepts interval() ranges
+    takes_seeds: ClassVar[bool] = True  # whether each configuration may run with sweep.seeds
     budget: int | None = None  # how many trials it will propose, where it knows
 
     def __init__(self, context: SweepContext):

@@ -12,7 +12,7 @@ composed and checked like a grid point (and named, hashed and resumed like one).
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from hydra.core.override_parser.types import IntervalSweep, Override
@@ -26,6 +26,7 @@ from trainer.sweep.plan.overrides import key_of, make_parser, parse
 
 # Sampled values carry 6 significant digits: readable params and run names, identical on rerun.
 SIGNIFICANT_DIGITS = 6
+SEED = "trainer.seed"
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,12 @@ class Dimension:
 
 @dataclass
 class Space:
-    """The searched dimensions, and the override lines every trial shares."""
+    """The searched dimensions, the override lines every trial shares, and the seeds each
+    point runs with (a `trainer.seed` sweep: seeds are not searched, every point takes all)."""
 
     dimensions: list[Dimension]
     fixed: list[str]
+    seeds: list[str] = field(default_factory=list)
 
     @property
     def keys(self) -> list[str]:
@@ -124,14 +127,15 @@ def parse_space(params: dict[str, str], cli: list[str], config_loader) -> Space:
     """A sweep's space: the named sweep's params with the command line's on top."""
     parser = make_parser(config_loader)
     overrides = merge_overrides(params, parse(parser, cli), parser)
-    dimensions = [dimension(o) for o in overrides if o.is_sweep_override()]
+    seeds = [o for o in overrides if o.is_sweep_override() and key_of(o) == SEED]
+    dimensions = [dimension(o) for o in overrides if o.is_sweep_override() and o not in seeds]
     fixed = [o.input_line for o in overrides if not o.is_sweep_override()]
     if not dimensions:
         raise ConfigError(
             "nothing to search: give at least one range, e.g. "
             "optimizer.lr='tag(log, interval(1e-4, 1))'"
         )
-    return Space(dimensions, fixed)
+    return Space(dimensions, fixed, [s for o in seeds for s in dimension(o).choices])
 
 
 class SpaceComposer:
@@ -158,10 +162,13 @@ class SpaceComposer:
         search that adapts composes its later points with it, after Hydra's context is gone."""
         trials: dict[str, Trial] = {}
         for point in points:
-            trial = self.trial(point)
-            trials.setdefault(trial.trial_id, trial)
+            lines = self.space.lines(point)
+            for seed in self.space.seeds or [None]:
+                trial = self.compose(lines if seed is None else [*lines, f"{SEED}={seed}"])
+                trials.setdefault(trial.trial_id, trial)
         self.composer.check_all_applied(set(self.space.keys))
-        axes = {key: values_of(key, trials.values()) for key in self.space.keys}
+        keys = [*self.space.keys, *([SEED] if self.space.seeds else [])]
+        axes = {key: values_of(key, trials.values()) for key in keys}
         described = {f"space.{key}": text for key, text in self.space.describe().items()}
         return Grid(list(trials.values()), axes, {**fixed, **described}, self)
 

@@ -17,6 +17,7 @@ from trainer.training.build import build_task
 from trainer.training.result import CONVERGED, DIVERGED
 
 LR = "optimizer.lr"
+SEED = "trainer.seed"
 SECOND_AXES = (
     "optimizer.momentum",
     "optimizer.rho",
@@ -56,9 +57,14 @@ def _is_number(text: str) -> bool:
 def heatmap_axes(rows: list[Row], axes: dict[str, list[str]]) -> tuple[str | None, str | None]:
     """lr across, momentum (or the next numeric axis) down; the others are folded into cells.
 
-    Only axes every row of the panel has count: sgd has no momentum in an optimizer sweep.
+    Only axes every row of the panel has count: sgd has no momentum in an optimizer sweep. Seeds
+    are never an axis: a cell aggregates them.
     """
-    numeric = [key for key in numeric_axes(axes) if all(key in row.params for row in rows)]
+    numeric = [
+        key
+        for key in numeric_axes(axes)
+        if key != SEED and all(key in row.params for row in rows)
+    ]
     x = LR if LR in numeric else (numeric[0] if numeric else None)
     rest = [k for k in SECOND_AXES if k in numeric and k != x]
     rest += [k for k in numeric if k not in rest and k != x]
@@ -99,7 +105,7 @@ def heatmap_figure(
     for index, (title, members) in enumerate(sorted(panels.items()), start=1):
         axes_ = figure.add_subplot(lines, columns, index)
         x_key, y_key = heatmap_axes(members, axes)
-        image = _panel(axes_, members, x_key, y_key, colour, ranking.metric, configs, best_row)
+        image = _panel(axes_, members, (x_key, y_key), colour, ranking, configs, best_row)
         outlined = any(row is best_row for row in members)
         axes_.set_title(f"{title} (outlined: the best)" if outlined else title)
         if image is not None:
@@ -124,7 +130,10 @@ class Colour:
         return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white"
 
 
-def _panel(axes, rows: list[Row], x_key, y_key, colour: Colour, metric: str, configs, best_row):
+def _panel(axes, rows: list[Row], keys, colour: Colour, ranking: Ranking, configs, best_row):
+    """One panel: each cell the aggregate over its trials (seeds, folded axes) that finished,
+    the fraction that diverged marked; a cell where none finished says why."""
+    (x_key, y_key), metric, aggregate = keys, ranking.metric, ranking.aggregate
     xs = sorted({r.value(x_key) for r in rows}) if x_key else [0.0]
     ys = sorted({r.value(y_key) for r in rows}) if y_key else [0.0]
     cells = defaultdict(list)
@@ -138,7 +147,7 @@ def _panel(axes, rows: list[Row], x_key, y_key, colour: Colour, metric: str, con
         i, j = line[y], column[x]
         finals = [m.final[metric] for m in members if m.outcome == CONVERGED and metric in m.final]
         diverged = [m.divergence_step for m in members if m.outcome == DIVERGED]
-        if diverged or not finals:
+        if not finals:
             if labelled:
                 label = f"div@{min(diverged)}" if diverged else "failed"
                 axes.text(j, i, label, ha="center", va="center", fontsize=7, color="black")
@@ -146,10 +155,16 @@ def _panel(axes, rows: list[Row], x_key, y_key, colour: Colour, metric: str, con
             else:
                 lost[i, j] = 1.0 if diverged else 0.5
             continue
-        grid[i, j] = float(np.median(finals))
+        # The cell's seeds that finished, aggregated; the fraction that diverged is marked.
+        grid[i, j] = float(np.mean(finals) if aggregate == "mean" else np.median(finals))
         if labelled:
             text, shade = f"{grid[i, j]:.2g}", colour.text_colour(grid[i, j])
+            if diverged:
+                text += f"\n{len(diverged)}/{len(members)} div"
+                axes.add_patch(_partial_patch(j, i, len(diverged) / len(members)))
             axes.text(j, i, text, ha="center", va="center", fontsize=7, color=shade)
+        elif diverged:
+            lost[i, j] = 1.0
         if any(m is best_row for m in members):
             axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="cyan", lw=3))
     image = None
@@ -167,6 +182,11 @@ def _panel(axes, rows: list[Row], x_key, y_key, colour: Colour, metric: str, con
     axes.set_ylabel(y_key or "")
     _stability_boundary(axes, rows, x_key, y_key, xs, ys, configs)
     return image
+
+
+def _partial_patch(j, i, fraction: float):
+    """A red band along the cell's bottom, as high as the fraction of its seeds that diverged."""
+    return Rectangle((j - 0.5, i - 0.5), 1, fraction, facecolor="red", alpha=0.3, edgecolor="none")
 
 
 def _cell_patch(j, i, color):

@@ -1,5 +1,6 @@
 """The parent run's loss curves: every trial's training loss, one panel per momentum."""
 
+import warnings
 from collections import defaultdict
 
 import numpy as np
@@ -10,6 +11,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from trainer.plots import log_scale, to_png
 from trainer.sweep.record.rows import Row
+from trainer.sweep.report.configs import key_of
 from trainer.sweep.report.heatmap import evenly, grid_shape, heatmap_axes, panel_key
 from trainer.training.result import DIVERGED
 
@@ -57,9 +59,13 @@ def loss_curves_figure(rows: list[Row], axes: dict[str, list[str]]) -> Figure:
     for index, (title, members) in enumerate(panels.items(), start=1):
         plot = figure.add_subplot(lines, columns, index, sharex=shared, sharey=shared)
         shared = shared or plot
-        for row in members:
+        for seeds in by_configuration(members):
+            row = seeds[0]
             shade = shades.get(row.value(colour_key), "grey") if colour_key else "grey"
-            _draw_curve(plot, row, shade, window)
+            if len(seeds) == 1:
+                _draw_curve(plot, row, shade, window)
+            else:
+                _draw_band(plot, seeds, shade, window)
         threshold = float(np.median([divergence_threshold(row) for row in members]))
         plot.axhline(threshold, color="grey", ls=":", lw=1)
         plot.set_title(title, fontsize=10)
@@ -120,6 +126,34 @@ def _draw_curve(plot, row: Row, shade, window: int) -> None:
     losses = np.append(smoothed[: steps.size - 1], threshold)
     plot.plot(steps, losses, color=shade, lw=0.9)
     plot.plot(row.divergence_step, threshold, "x", color="black", ms=7, mew=1.5)
+
+
+def by_configuration(rows: list[Row]) -> list[list[Row]]:
+    """Rows grouped into configurations: trials that differ only by seed."""
+    groups: dict[tuple, list[Row]] = {}
+    for row in rows:
+        groups.setdefault(key_of(row), []).append(row)
+    return list(groups.values())
+
+
+def _draw_band(plot, seeds: list[Row], shade, window: int) -> None:
+    """A configuration's seeds: the median curve and the band between the quartiles, at each
+    step over the seeds still training there (a diverged seed's curve ends at its threshold);
+    each divergence marked."""
+    length = max(row.curve.size for row in seeds)
+    curves = np.full((len(seeds), length), np.nan)
+    for k, row in enumerate(seeds):
+        clipped = np.minimum(row.curve, divergence_threshold(row))
+        curves[k, : row.curve.size] = trailing_mean(clipped, window)
+    steps = np.arange(length)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a step no seed reached
+        low, middle, high = np.nanpercentile(curves, [25, 50, 75], axis=0)
+    plot.fill_between(steps, low, high, color=shade, alpha=0.2, lw=0)
+    plot.plot(steps, middle, color=shade, lw=0.9)
+    for row in seeds:
+        if row.outcome == DIVERGED:
+            plot.plot(row.divergence_step, divergence_threshold(row), "x", color="black", ms=6)
 
 
 def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:

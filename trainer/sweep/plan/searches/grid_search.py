@@ -45,12 +45,19 @@ class GridSearch(Search):
         return Searching([axis_drawn(k, v) for k, v in self.context.grid.axes.items()], self.order)
 
     def summarise(self, rows: list[Row], elapsed: float) -> tuple[str, ParentSummary]:
+        from trainer.sweep.report.configs import best_lines, configurations, table_lines
         from trainer.sweep.report.parent_files import trials_summary
         from trainer.sweep.report.table import table
 
-        context = self.context
-        text = table(rows, elapsed, context.cpus, self.ranking)
-        return text, trials_summary(rows, context.grid, text, self.ranking, self.searching())
+        context, ranking = self.context, self.ranking
+        configs = configurations(rows, ranking, ranking.aggregate)
+        lines = [
+            table(rows, elapsed, context.cpus, ranking),
+            *table_lines(configs, ranking.aggregate),
+            *best_lines(configs, ranking, ranking.aggregate),
+        ]
+        text = "\n".join(lines)
+        return text, trials_summary(rows, context.grid, text, ranking, self.searching())
 
 
 def axis_drawn(key: str, values: list[str]) -> Searched:

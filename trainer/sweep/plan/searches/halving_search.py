@@ -14,7 +14,7 @@ from trainer.config.compose import trial_id
 from trainer.config.errors import ConfigError
 from trainer.sweep.plan.grid import Grid, Trial
 from trainer.sweep.plan.search import Proposal
-from trainer.sweep.plan.searches.sampled_search import RandomSearch
+from trainer.sweep.plan.searches.sampled_search import RandomSearch, refuse_seeds
 from trainer.sweep.record.rows import Row
 from trainer.tracking.naming import run_name
 from trainer.training.result import CONVERGED
@@ -42,10 +42,12 @@ class HalvingSearch(RandomSearch):
     """Rung by rung: every survivor's next rung is one batch."""
 
     name = "halving"
+    takes_seeds = False
 
     @classmethod
     def expand(cls, sweep_cfg: dict, trial_args: list[str], config_loader) -> Grid:
         grid = super().expand(sweep_cfg, trial_args, config_loader)
+        refuse_seeds(grid.space.space, cls.name)
         budgets = {trial.config["trainer"]["steps"] for trial in grid.trials}
         if len(budgets) > 1:
             raise ConfigError(

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from trainer.config.errors import ConfigError
 from trainer.sweep.plan.grid import Grid
 from trainer.sweep.plan.searches.grid_search import GridSearch
 from trainer.sweep.plan.space import SpaceComposer, parse_space
@@ -60,6 +61,15 @@ class SobolSearch(RandomSearch):
             # Fewer or more than a power of two loses the balance, not the coverage.
             warnings.simplefilter("ignore", UserWarning)
             return sobol.random(n)
+
+
+def refuse_seeds(space, search: str) -> None:
+    """A search that chooses its configurations from results takes one seed per trial."""
+    if space.seeds:
+        raise ConfigError(
+            f"trainer.seed={','.join(space.seeds)} is not allowed with sweep.search={search}: it "
+            "chooses configurations one seed at a time; seeds go with grid, random and sobol"
+        )
 
 
 def space_drawn(grid: Grid, order: dict[str, int]) -> Searching:

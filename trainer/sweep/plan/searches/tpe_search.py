@@ -17,7 +17,7 @@ import numpy as np
 
 from trainer.sweep.plan.grid import Grid
 from trainer.sweep.plan.search import Proposal
-from trainer.sweep.plan.searches.sampled_search import RandomSearch
+from trainer.sweep.plan.searches.sampled_search import RandomSearch, refuse_seeds
 from trainer.sweep.record.rows import Row
 from trainer.tracking.naming import run_name
 from trainer.training.result import CONVERGED, DIVERGED
@@ -31,6 +31,7 @@ class TpeSearch(RandomSearch):
     """Tree-structured Parzen Estimator, seeded by `sweep.seed`, `sweep.n_trials` in all."""
 
     name = "tpe"
+    takes_seeds = False
 
     @staticmethod
     def points(dimensions: int, n: int, seed: int) -> np.ndarray:
@@ -41,6 +42,7 @@ class TpeSearch(RandomSearch):
     def expand(cls, sweep_cfg: dict, trial_args: list[str], config_loader) -> Grid:
         grid = super().expand(sweep_cfg, trial_args, config_loader)
         space = grid.space
+        refuse_seeds(space.space, cls.name)
         categorical = [d for d in space.space.dimensions if not d.continuous]
         quantiles = [middles(len(d.choices)) for d in categorical]
         # Composed now, inside Hydra's context: later trials reuse each combination's config.
