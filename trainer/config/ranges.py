@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 from optimizers.hyperparameters import Interval, check
+from trainer.config.errors import ConfigError
 
 AT_LEAST_ZERO = Interval(0.0, low_closed=True)
 """[0, inf): seeds, noise levels, class separations."""
@@ -26,3 +27,17 @@ def check_given_ranges(group: str, values: Mapping, ranges: Mapping[str, Interva
     """`check_ranges` for settings where null means "the default": only a value given has a
     range to be in."""
     check_ranges(group, values, {k: r for k, r in ranges.items() if values.get(k) is not None})
+
+
+def check_bracket(prefix: str, values: Mapping, ranges: Mapping[str, Interval]) -> None:
+    """A search's `low` and `high` with the rest of its settings: each in its range, then high
+    above low; ConfigError in one line naming the key and what is allowed."""
+    try:
+        check_ranges(prefix, values, ranges)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    if not values["high"] > values["low"]:
+        raise ConfigError(
+            f"{prefix}.high={values['high']} is not allowed: it must be > "
+            f"{prefix}.low={values['low']}"
+        )

@@ -146,3 +146,20 @@ def expand(params: dict[str, str], cli: list[str], config_loader) -> Grid:
     axes = {key: values for key, values in axes.items() if key not in lapsed}
     fixed = {key: value for key, value in fixed.items() if key not in lapsed}
     return Grid(list(trials.values()), axes, fixed)
+
+
+def expand_without(
+    key: str, placeholder: str, sweep_cfg: dict, trial_args: list[str], config_loader, why: str
+) -> Grid:
+    """Every point of the other axes, for a search that sets `key` itself: `key` on the command
+    line is refused (`why` says how to set it instead), a named sweep's axis of it gives way,
+    and the trials are checked with `key` at `placeholder`, which their points leave out."""
+    for override in parse(make_parser(config_loader), trial_args):
+        if key_of(override) == key:
+            raise ConfigError(f"{override.input_line}: {why}")
+    params = {k: value for k, value in sweep_cfg["params"].items() if k != key}
+    grid = expand(params, [*trial_args, f"{key}={placeholder}"], config_loader)
+    for trial in grid.trials:
+        trial.point = [p for p in trial.point if not p.startswith(f"{key}=")]
+    grid.fixed.pop(key, None)
+    return grid

@@ -9,8 +9,7 @@ from finished trials retraces the search exactly and continues where it stopped.
 import math
 from dataclasses import dataclass, field
 
-from trainer.config.errors import ConfigError
-from trainer.config.ranges import check_ranges
+from trainer.config.ranges import check_bracket
 from trainer.config.schema import BoundaryConf
 from trainer.training.result import CONVERGED, DIVERGED
 
@@ -51,15 +50,7 @@ class Settings:
             for key, allowed in BoundaryConf.ranges.items()
             if boundary[key] is not None
         }
-        try:
-            check_ranges("sweep.boundary", boundary, given)
-        except ValueError as error:
-            raise ConfigError(str(error)) from None
-        if not boundary["high"] > boundary["low"]:
-            raise ConfigError(
-                f"sweep.boundary.high={boundary['high']} is not allowed: it must be > "
-                f"sweep.boundary.low={boundary['low']}"
-            )
+        check_bracket("sweep.boundary", boundary, given)
         return cls(**{key: boundary[key] for key in BoundaryConf.ranges})
 
 

@@ -5,9 +5,7 @@ for them, each an ordinary trial whose child run carries its round and bracket a
 """
 
 from trainer.config.compose import trial_id
-from trainer.config.errors import ConfigError
-from trainer.sweep.plan.grid import Grid, Trial, expand
-from trainer.sweep.plan.overrides import key_of, make_parser, parse
+from trainer.sweep.plan.grid import Grid, Trial, expand_without
 from trainer.sweep.plan.search import Proposal, Search
 from trainer.sweep.plan.searches.bisection import BoundarySearch, Probe, Settings, rounded
 from trainer.sweep.record.rows import Row
@@ -27,20 +25,12 @@ class EdgeOfStabilitySearch(Search):
         """Every point of the other axes (lr at sweep.boundary.low, to check the configs),
         whose lr the search will choose."""
         settings = Settings.from_config(sweep_cfg["boundary"])
-        for override in parse(make_parser(config_loader), trial_args):
-            if key_of(override) == LR:
-                raise ConfigError(
-                    f"{override.input_line}: sweep.search=boundary searches {LR} itself; "
-                    "set its bracket with sweep.boundary.low and sweep.boundary.high"
-                )
-        # A named sweep's lr axis gives way to the search.
-        params = {key: value for key, value in sweep_cfg["params"].items() if key != LR}
-        grid = expand(params, [*trial_args, f"{LR}={settings.low}"], config_loader)
-        points = [
-            Trial(t.trial_id, t.config, [p for p in t.point if not p.startswith(f"{LR}=")])
-            for t in grid.trials
-        ]
-        fixed = {key: value for key, value in grid.fixed.items() if key != LR}
+        why = (
+            f"sweep.search=boundary searches {LR} itself; set its bracket with "
+            "sweep.boundary.low and sweep.boundary.high"
+        )
+        grid = expand_without(LR, str(settings.low), sweep_cfg, trial_args, config_loader, why)
+        points, fixed = grid.trials, grid.fixed
         # The search's settings are part of the sweep's identity (its parent run), the round
         # cap not: a capped run and the full one are the same search.
         fixed["sweep.search"] = "boundary"

@@ -11,11 +11,9 @@ the test.
 """
 
 from trainer.config.compose import trial_id
-from trainer.config.errors import ConfigError
-from trainer.config.ranges import check_ranges
+from trainer.config.ranges import check_bracket
 from trainer.config.schema import LrRangeConf
-from trainer.sweep.plan.grid import Grid, Trial, expand
-from trainer.sweep.plan.overrides import key_of, make_parser, parse
+from trainer.sweep.plan.grid import Grid, Trial, expand_without
 from trainer.sweep.plan.search import Proposal
 from trainer.sweep.plan.searches.grid_search import GridSearch
 from trainer.sweep.record.rows import Row
@@ -29,15 +27,7 @@ LR = "optimizer.lr"
 def settings(sweep_cfg: dict) -> dict:
     """`sweep.lr_range.*`, checked: the ranges LrRangeConf declares, then high above low."""
     given = dict(sweep_cfg["lr_range"])
-    try:
-        check_ranges("sweep.lr_range", given, LrRangeConf.ranges)
-    except ValueError as error:
-        raise ConfigError(str(error)) from None
-    if not given["high"] > given["low"]:
-        raise ConfigError(
-            f"sweep.lr_range.high={given['high']} is not allowed: it must be > "
-            f"sweep.lr_range.low={given['low']}"
-        )
+    check_bracket("sweep.lr_range", given, LrRangeConf.ranges)
     return {key: float(given[key]) for key in ("low", "high", "stop")}
 
 
@@ -49,20 +39,16 @@ class LrRangeSearch(GridSearch):
     @classmethod
     def expand(cls, sweep_cfg: dict, trial_args: list[str], config_loader) -> Grid:
         test = settings(sweep_cfg)
-        for override in parse(make_parser(config_loader), trial_args):
-            if key_of(override) == LR:
-                raise ConfigError(
-                    f"{override.input_line}: sweep.search=lr_range raises {LR} itself; set its "
-                    "range with sweep.lr_range.low and sweep.lr_range.high"
-                )
-        params = {key: value for key, value in sweep_cfg["params"].items() if key != LR}
-        grid = expand(params, [*trial_args, f"{LR}={test['low']}"], config_loader)
+        why = (
+            f"sweep.search=lr_range raises {LR} itself; set its range with "
+            "sweep.lr_range.low and sweep.lr_range.high"
+        )
+        grid = expand_without(LR, repr(test["low"]), sweep_cfg, trial_args, config_loader, why)
         trials = []
         for trial in grid.trials:
             config = {**trial.config, RANGE_TEST: test}
-            point = [p for p in trial.point if not p.startswith(f"{LR}=")]
-            trials.append(Trial(trial_id(config), config, point))
-        fixed = {key: value for key, value in grid.fixed.items() if key != LR}
+            trials.append(Trial(trial_id(config), config, trial.point))
+        fixed = grid.fixed
         fixed.update({f"sweep.lr_range.{key}": repr(value) for key, value in test.items()})
         fixed["sweep.search"] = cls.name
         return Grid(trials, grid.axes, fixed)
