@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.types import Override
@@ -22,7 +22,6 @@ from trainer.sweep.plan.composer import PointComposer
 from trainer.sweep.plan.overrides import key_of, make_parser, parse
 
 if TYPE_CHECKING:
-    from trainer.sweep.plan.space import SpaceComposer
     from trainer.training.checkpoint import Checkpoint
 
 
@@ -58,7 +57,8 @@ class Grid:
     trials: list[Trial]
     axes: dict[str, list[str]] = field(default_factory=dict)
     fixed: dict[str, str] = field(default_factory=dict)
-    space: SpaceComposer | None = None
+    # A plan.space.SpaceComposer (typed loosely: space.py builds on this module).
+    space: Any = None
 
     @property
     def sweep_id(self) -> str:
