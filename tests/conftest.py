@@ -30,12 +30,12 @@ def mlflow_template(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def copy_store(mlflow_template):
-    """`copy_store(folder)`: the template copied to folder/mlflow.db (a file copy, no
-    migration); its URI. The Default experiment's artifact location is folder/mlruns/0, as
+    """`copy_store(folder)`: the template copied to folder/mlflow.db (or `name`; a file copy,
+    no migration); its URI. The Default experiment's artifact location is folder/mlruns/0, as
     if a process working in `folder` had created the store."""
 
-    def copy(folder) -> str:
-        target = Path(folder) / "mlflow.db"
+    def copy(folder, name: str = "mlflow.db") -> str:
+        target = Path(folder) / name
         assert not target.exists(), target
         shutil.copyfile(mlflow_template, target)
         with sqlite3.connect(target) as connection:
@@ -44,7 +44,7 @@ def copy_store(mlflow_template):
                 (str(Path(folder) / "mlruns" / "0"),),
             )
         connection.close()
-        return sqlite_uri(folder)
+        return f"sqlite:///{target}"
 
     return copy
 

@@ -35,6 +35,7 @@ def cluster():
     cluster.shutdown()
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_trials_run_on_both_nodes_and_each_records_its_node(tmp_path, cluster):
     cluster, worker = cluster
     run_script(
@@ -55,6 +56,7 @@ def test_trials_run_on_both_nodes_and_each_records_its_node(tmp_path, cluster):
         assert {row["node"] for row in csv.DictReader(handle)} == nodes
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_a_node_removed_mid_sweep_loses_nothing_and_doubles_nothing(tmp_path, cluster):
     cluster, worker = cluster
     slow = [*GRID[:-2], "trainer.steps=3000", "sweep.trials_per_task=1"]
@@ -71,6 +73,7 @@ def test_a_node_removed_mid_sweep_loses_nothing_and_doubles_nothing(tmp_path, cl
     assert client.get_run(parent.info.run_id).info.status == "FINISHED"
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_ray_address_in_the_environment_is_used_like_ray_address(tmp_path, cluster):
     cluster, worker = cluster
     grid = [*GRID[:1], "optimizer.lr=0.005,0.01", *GRID[2:]]

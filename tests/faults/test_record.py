@@ -6,6 +6,7 @@ import sqlite3
 import threading
 import time
 
+import pytest
 from mlflow import MlflowClient
 from support import (
     DIGITS_GRID,
@@ -24,6 +25,7 @@ from trainer import contract
 from trainer.result import FAILED
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_after_kill_9_of_driver_and_store_a_rerun_takes_over_and_completes_once(tmp_path):
     args = [*DIGITS_GRID, f"tracking.uri={sqlite_uri(tmp_path)}"]
     first = SweepProcess(args, cwd=tmp_path)
@@ -54,6 +56,7 @@ class Halving(Optimizer):
 '''
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_changed_code_retrains_every_trial_and_supersedes_the_old_runs(tmp_path):
     module = tmp_path / "user_rules.py"
     module.write_text(USER_OPTIMIZER)
@@ -106,6 +109,7 @@ def hold_exclusive_lock(database, seconds: float, taken: threading.Event) -> Non
     connection.close()
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_a_lock_longer_than_mlflows_busy_timeout_is_waited_out(tmp_path):
     args = [*DIGITS_GRID, f"tracking.uri={sqlite_uri(tmp_path)}"]
     sweep = SweepProcess(args, cwd=tmp_path)
@@ -127,6 +131,7 @@ def test_a_lock_longer_than_mlflows_busy_timeout_is_waited_out(tmp_path):
     assert client.get_run(parent.info.run_id).info.status == "FINISHED"
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_a_result_mlflow_refuses_becomes_a_failed_child_and_the_sweep_goes_on(tmp_path):
     uri = sqlite_uri(tmp_path)
     store, (refused, fine) = store_with_trials(uri, "0.01,0.02")
@@ -144,6 +149,7 @@ def test_a_result_mlflow_refuses_becomes_a_failed_child_and_the_sweep_goes_on(tm
     assert not store.spool.path.exists()
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_sigterm_and_a_second_ctrl_c_end_the_parent_killed_with_nothing_running(tmp_path):
     args = [*DIGITS_GRID, f"tracking.uri={sqlite_uri(tmp_path)}"]
     client = MlflowClient(sqlite_uri(tmp_path))

@@ -34,9 +34,11 @@ GRID = [
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, copy_store):
     """One server for the module; each test logs to an experiment of its own."""
-    server = MlflowServer(tmp_path_factory.mktemp("server")).start()
+    folder = tmp_path_factory.mktemp("server")
+    copy_store(folder, "server.db")  # the server's store: migrated once per session
+    server = MlflowServer(folder).start()
     yield server
     server.stop()
 

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import time
 
+import pytest
 from mlflow import MlflowClient
 from support import SweepProcess, assert_exactly_once, parents, sqlite_uri
 
@@ -21,6 +22,7 @@ def busy_workers() -> list[int]:
     ]
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_worker_killed_mid_trial_is_retried_and_logged_exactly_once(tmp_path):
     grid = [
         "task=digits_mlp",

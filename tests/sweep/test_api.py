@@ -78,6 +78,7 @@ def test_loading_an_unknown_parent_or_store_raises_config_error(tmp_path):
         load_sweep(None, uri)  # what a sweep that failed to start hands back
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_a_second_sweep_in_one_process_sees_the_training_code_edited_in_between(
     tmp_path, monkeypatch
 ):

@@ -41,11 +41,11 @@ def uninterrupted_lr_stars() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def searched(tmp_path_factory):
+def searched(tmp_path_factory, copy_store):
     """A search stopped after 3 rounds, continued and interrupted by Ctrl-C in round 6, resumed
     by the same command to the end, then run once more."""
     folder = tmp_path_factory.mktemp("boundary")
-    uri = f"tracking.uri={sqlite_uri(folder)}"
+    uri = f"tracking.uri={copy_store(folder)}"
     capped = run_script(
         "sweep.py", *ARGS, uri, "sweep.boundary.max_rounds=3", cwd=folder, check=True
     )

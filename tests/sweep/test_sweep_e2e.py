@@ -29,9 +29,10 @@ ARGS = [
 
 
 @pytest.fixture(scope="module")
-def sweep(tmp_path_factory):
+def sweep(tmp_path_factory, copy_store):
     """The sweep, run once; tests below read it, the last ones rerun it."""
     folder = tmp_path_factory.mktemp("sweep")
+    copy_store(folder)
     done = run_script(
         "sweep.py", *ARGS, f"tracking.uri={sqlite_uri(folder)}", cwd=folder, check=True
     )

@@ -35,9 +35,9 @@ def ranked_table(stdout: str, metric: str) -> list[tuple[str, dict[str, float]]]
 
 
 @pytest.fixture(scope="module")
-def sweep(tmp_path_factory):
+def sweep(tmp_path_factory, copy_store):
     folder = tmp_path_factory.mktemp("metric")
-    uri = sqlite_uri(folder)
+    uri = copy_store(folder)
     done = run_script("sweep.py", *ARGS, f"tracking.uri={uri}", cwd=folder, check=True)
     client = MlflowClient(uri)
     [parent] = parents(client)

@@ -4,7 +4,8 @@ Each `python scripts/train.py` costs seconds of imports, so the runs a test modu
 `SCRIPT_RUNS` (name -> arguments) start on a thread pool when the session starts and overlap the
 in-process tests; a test waits for its own run with `script_runs[name].result()`. Each run gets a
 fresh, empty working directory `cwd` and a fresh directory `store`, which `{store}` in an
-argument stands for. tests/helpers is on their PYTHONPATH (see `support.run_script`), so
+argument stands for (holding a copy of the session's empty sqlite store when an argument names
+`{store}/mlflow.db`). tests/helpers is on their PYTHONPATH (see `support.run_script`), so
 `custom_optimizers` imports there as a user's own optimizer module would.
 """
 
@@ -50,7 +51,8 @@ class Launched:
 
 @pytest.fixture(scope="session", autouse=True)
 def script_runs(request, tmp_path_factory):
-    """Starts the runs every collected test module declares; name -> Launched."""
+    """Starts the runs every collected test module declares; name -> Launched. A run whose
+    tracking.uri is `{store}/mlflow.db` finds there a copy of the session's empty store."""
     modules = {item.module for item in request.session.items if item.path.parent == HERE}
     declared = {}
     for module in sorted(modules, key=lambda m: m.__name__):
@@ -62,6 +64,8 @@ def script_runs(request, tmp_path_factory):
             cwd, store = folder / "cwd", folder / "store"
             cwd.mkdir()
             store.mkdir()
+            if any("{store}/mlflow.db" in arg for arg in args):
+                request.getfixturevalue("copy_store")(store)
             args = [arg.replace("{store}", str(store)) for arg in args]
             future = pool.submit(run_script, "train.py", *args, cwd=cwd)
             launched[name] = Launched(cwd, store, future)
