@@ -25,14 +25,26 @@ GRID = [
 ]
 
 
-@pytest.fixture
-def cluster():
-    """Two nodes on loopback; tests/conftest.py makes Ray (and the sweep) use 127.0.0.1."""
+@pytest.fixture(scope="module")
+def two_nodes():
+    """Two nodes on loopback, started once for the module (each sweep attaches as a new job);
+    tests/conftest.py makes Ray (and the sweep) use 127.0.0.1."""
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
-    worker = cluster.add_node(num_cpus=1)
+    nodes = {"worker": cluster.add_node(num_cpus=1)}
     cluster.wait_for_nodes()
-    yield cluster, worker
+    yield cluster, nodes
     cluster.shutdown()
+
+
+@pytest.fixture
+def cluster(two_nodes):
+    """The module's cluster and its worker node; a test that removed the worker leaves the
+    tests after it a new one, so each test starts on two nodes."""
+    cluster, nodes = two_nodes
+    yield cluster, nodes["worker"]
+    if nodes["worker"] not in cluster.worker_nodes:
+        nodes["worker"] = cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
 
 
 @pytest.mark.usefixtures("sqlite_store")
