@@ -2,6 +2,7 @@
 a driver whose lease was taken over stopping."""
 
 import os
+import signal
 import time
 
 import pytest
@@ -31,13 +32,17 @@ def assert_refused_by(done, holder_pid: int) -> str:
 
 @pytest.mark.usefixtures("sqlite_store")
 def test_a_second_driver_is_refused_and_the_first_finishes_exactly_once(tmp_path):
-    # Longer trials (about 4 s each): the second driver takes seconds to start, and must find
-    # the first running.
-    longer = [arg.replace("steps=6000", "steps=30000") for arg in DIGITS_GRID]
-    args = [*longer, f"tracking.uri={sqlite_uri(tmp_path)}"]
+    args = [*DIGITS_GRID, f"tracking.uri={sqlite_uri(tmp_path)}"]
     first = SweepProcess(args, cwd=tmp_path)
     first.wait_for_start()  # it holds the lease: from here on a second driver is refused
-    second = run_script("sweep.py", *args, cwd=tmp_path)
+    # The second driver takes seconds to start, and must find the first running however short
+    # its trials: the first driver is stopped meanwhile (its Ray workers train on, its lease
+    # stays fresh) and continued once the second has exited.
+    first.process.send_signal(signal.SIGSTOP)
+    try:
+        second = run_script("sweep.py", *args, cwd=tmp_path)
+    finally:
+        first.process.send_signal(signal.SIGCONT)
     assert_refused_by(second, first.process.pid)
     assert first.process.poll() is None  # refused while the first still ran
     assert first.wait() == 0, first.output()

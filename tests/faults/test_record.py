@@ -99,6 +99,13 @@ def test_changed_code_retrains_every_trial_and_supersedes_the_old_runs(tmp_path)
     assert {"mlflow.user", "mlflow.source.name", "mlflow.source.type"} <= set(summary.data.tags)
 
 
+# MLflow's sqlite sessions wait this long on a locked database (PRAGMA busy_timeout = 20000 in
+# mlflow/store/db/utils.py) before raising "database is locked". The lock below outlasts it by a
+# margin: the sweep's own retries (trainer/sweep/retry.py), not SQLite's wait, must see it out.
+MLFLOW_BUSY_TIMEOUT = 20.0
+LOCK_SECONDS = MLFLOW_BUSY_TIMEOUT + 6.0
+
+
 def hold_exclusive_lock(database, seconds: float, taken: threading.Event) -> None:
     """What any other sqlite user can do: lock the whole file for a while."""
     connection = sqlite3.connect(database, timeout=120, isolation_level=None)
@@ -115,7 +122,9 @@ def test_a_lock_longer_than_mlflows_busy_timeout_is_waited_out(tmp_path):
     sweep = SweepProcess(args, cwd=tmp_path)
     sweep.wait_for(trials=1)
     taken = threading.Event()
-    locker = threading.Thread(target=hold_exclusive_lock, args=(tmp_path / "mlflow.db", 40, taken))
+    locker = threading.Thread(
+        target=hold_exclusive_lock, args=(tmp_path / "mlflow.db", LOCK_SECONDS, taken)
+    )
     locker.start()
     taken.wait()
     code = sweep.wait()

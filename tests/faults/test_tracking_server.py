@@ -150,10 +150,16 @@ LONG_GRID = [
 
 
 def test_a_second_driver_on_the_same_server_is_refused_and_the_first_finishes(tmp_path, server):
-    args = [*LONG_GRID, f"tracking.uri={server.uri}", "tracking.experiment=two_drivers"]
+    args = [*GRID, f"tracking.uri={server.uri}", "tracking.experiment=two_drivers"]
     first = SweepProcess(args, cwd=tmp_path)
     first.wait_for_start()  # it holds the lease: from here on a second driver is refused
-    second = run_script("sweep.py", *args, cwd=tmp_path)
+    # Stopped while the second driver starts, so that it is found running however short its
+    # trials (its Ray workers train on), and continued once the second has exited.
+    first.process.send_signal(signal.SIGSTOP)
+    try:
+        second = run_script("sweep.py", *args, cwd=tmp_path)
+    finally:
+        first.process.send_signal(signal.SIGCONT)
     assert second.returncode == 2, second.stdout + second.stderr
     [line] = second.stderr.strip().splitlines()
     assert "another driver" in line and f":{first.process.pid}:" in line
