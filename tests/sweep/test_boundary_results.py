@@ -1,6 +1,7 @@
 """Boundary search: no boundary in range is a result, bad settings exit 2, adaptive methods."""
 
 import pytest
+from entry import run_main
 from mlflow import MlflowClient
 from support import children, parents, run_script, sqlite_uri, sweep_into
 
@@ -62,10 +63,10 @@ def test_an_adaptive_optimizer_on_the_digits_mlp_is_measured(tmp_path):
         (["optimizer.lr=0.1,0.2"], "sweep.search=boundary searches optimizer.lr itself"),
     ],
 )
-def test_bad_boundary_settings_exit_2_with_one_line(tmp_path, args, message):
-    done = run_script(
-        "sweep.py", "sweep=boundary", *args, f"tracking.uri={sqlite_uri(tmp_path)}", cwd=tmp_path
-    )
+def test_bad_boundary_settings_exit_2_with_one_line(tmp_path, capfd, args, message):
+    # Through the script's own entry point, in this process (entry.py).
+    store = f"tracking.uri={sqlite_uri(tmp_path)}"
+    done = run_main("sweep.py", "sweep=boundary", *args, store, cwd=tmp_path, capfd=capfd)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
     assert not list(tmp_path.iterdir())
