@@ -6,6 +6,8 @@ from support import children, sweep_into
 from trainer import contract
 from trainer.result import CONVERGED, FAILED
 
+pytestmark = pytest.mark.slow  # every test runs scripts/sweep.py on Ray
+
 
 def sweep_with(tmp_path, optimizer: str, *overrides: str):
     """A quadratic sweep with one of tests/helpers/custom_optimizers.py; its output and parent."""

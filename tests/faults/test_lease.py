@@ -30,6 +30,7 @@ def assert_refused_by(done, holder_pid: int) -> str:
     return line
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("sqlite_store")
 def test_a_second_driver_is_refused_and_the_first_finishes_exactly_once(tmp_path):
     args = [*DIGITS_GRID, f"tracking.uri={sqlite_uri(tmp_path)}"]
@@ -171,6 +172,7 @@ def test_a_refused_write_is_not_recorded_failed_in_a_sweep_taken_over(tmp_path):
     assert [run.info.status for run in children(client, parent.info.run_id)] == ["RUNNING"]
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("sqlite_store")
 def test_a_driver_whose_lease_was_taken_over_stops_and_a_rerun_completes_once(tmp_path):
     args = [*DIGITS_GRID, f"tracking.uri={sqlite_uri(tmp_path)}"]

@@ -7,6 +7,8 @@ from support import assert_exactly_once, parents, run_script, sqlite_uri
 from trainer import contract
 from trainer.result import CONVERGED
 
+pytestmark = pytest.mark.slow  # scripts/sweep.py on Ray
+
 
 @pytest.mark.usefixtures("sqlite_store")
 def test_many_short_trials_are_all_logged_in_full(tmp_path):

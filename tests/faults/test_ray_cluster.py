@@ -16,6 +16,8 @@ from support import (
 
 from trainer import contract
 
+pytestmark = pytest.mark.slow  # a two-node Ray cluster, sweeps launched against it
+
 GRID = [
     "sweep=quadratic",
     "optimizer.lr=0.005,0.01,0.02,0.03",

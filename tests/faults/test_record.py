@@ -25,6 +25,7 @@ from trainer import contract
 from trainer.result import FAILED
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("sqlite_store")
 def test_after_kill_9_of_driver_and_store_a_rerun_takes_over_and_completes_once(tmp_path):
     args = [*DIGITS_GRID, f"tracking.uri={sqlite_uri(tmp_path)}"]
@@ -56,6 +57,7 @@ class Halving(Optimizer):
 '''
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("sqlite_store")
 def test_changed_code_retrains_every_trial_and_supersedes_the_old_runs(tmp_path):
     module = tmp_path / "user_rules.py"
@@ -116,6 +118,7 @@ def hold_exclusive_lock(database, seconds: float, taken: threading.Event) -> Non
     connection.close()
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("sqlite_store")
 def test_a_lock_longer_than_mlflows_busy_timeout_is_waited_out(tmp_path):
     args = [*DIGITS_GRID, f"tracking.uri={sqlite_uri(tmp_path)}"]
@@ -158,6 +161,7 @@ def test_a_result_mlflow_refuses_becomes_a_failed_child_and_the_sweep_goes_on(tm
     assert not store.spool.path.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("sqlite_store")
 def test_sigterm_and_a_second_ctrl_c_end_the_parent_killed_with_nothing_running(tmp_path):
     args = [*DIGITS_GRID, f"tracking.uri={sqlite_uri(tmp_path)}"]

@@ -20,6 +20,8 @@ from support import (
 
 from trainer import contract
 
+pytestmark = pytest.mark.slow  # a real mlflow server, sweeps launched against it
+
 GRID = [
     "task=digits_mlp",
     "optimizer=momentum",

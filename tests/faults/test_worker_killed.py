@@ -11,6 +11,8 @@ from support import SweepProcess, assert_exactly_once, parents, sqlite_uri
 
 from trainer.result import FAILED
 
+pytestmark = pytest.mark.slow  # scripts/sweep.py on Ray, a worker killed
+
 
 def busy_workers() -> list[int]:
     """Ray titles a worker process `ray::run_trials` while it runs that task."""

@@ -13,6 +13,8 @@ from trainer.lecture.runs import LEARNING_RATES
 from trainer.loop import train
 from trainer.tasks.quadratic import Quadratic
 
+pytestmark = pytest.mark.slow  # scripts/lecture.py launched, every picture drawn
+
 ARTIFACTS = {
     "worked_example.png",
     "worked_example.dot",

@@ -14,6 +14,8 @@ from trainer.loop import train
 from trainer.sweep.boundary import Settings, search_with
 from trainer.sweep.boundary_plan import expand_search, probe_trial
 
+pytestmark = pytest.mark.slow  # scripts/sweep.py launched four times on Ray
+
 ARGS = ["sweep=boundary", "ray.num_cpus=2"]
 POINTS = 7  # sgd, and momentum and nesterov at m = 0, 0.5, 0.9
 

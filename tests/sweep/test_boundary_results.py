@@ -6,6 +6,7 @@ from mlflow import MlflowClient
 from support import children, parents, run_script, sqlite_uri, sweep_into
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("sqlite_store")
 def test_low_that_diverges_and_high_that_trains_are_results(tmp_path):
     # SGD's limit is 0.04 (below the bracket), heavy-ball m=0.9's is 0.076 (above it).
@@ -31,6 +32,7 @@ def test_low_that_diverges_and_high_that_trains_are_results(tmp_path):
     assert len(children(client, parent.info.run_id)) == 4
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("sqlite_store")
 def test_an_adaptive_optimizer_on_the_digits_mlp_is_measured(tmp_path):
     # Adam trains at lr=1 and diverges at lr=30 within 30 steps; one point, so 2 probes a round.

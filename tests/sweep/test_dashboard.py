@@ -12,6 +12,8 @@ from support import SweepProcess, sqlite_uri
 
 from trainer import contract
 
+pytestmark = pytest.mark.slow  # sweeps launched on Ray, MLflow's UI and Ray's dashboard served
+
 SMALL = [
     "sweep=quadratic",
     "optimizer.lr=0.01,0.05",

@@ -130,6 +130,7 @@ def ray_sessions() -> set:
     return set(Path("/tmp/ray").glob("session_*"))
 
 
+@pytest.mark.slow
 def test_dry_run_prints_the_grid_and_starts_nothing(tmp_path):
     sessions = ray_sessions()
     done = run_script("sweep.py", "sweep=quadratic", "sweep.dry_run=true", cwd=tmp_path, check=True)

@@ -21,6 +21,7 @@ def grid():
         return expand({}, GRID, loader)
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_a_new_store_is_created_with_its_parent_run_and_nothing_finished(tmp_path):
     uri = sqlite_uri(tmp_path)
     sweep = grid()

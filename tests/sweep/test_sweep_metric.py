@@ -8,6 +8,8 @@ from support import children, parents, run_script, sqlite_uri
 
 from trainer import contract
 
+pytestmark = pytest.mark.slow  # scripts/sweep.py launched on Ray
+
 # The default sweep (the digits MLP, which has validation data) on a small grid.
 ARGS = [
     "optimizer.lr=0.003,0.03,0.3,30",

@@ -11,6 +11,8 @@ from trainer import contract
 from trainer.loop import train
 from trainer.result import CONVERGED, DIVERGED
 
+pytestmark = pytest.mark.slow  # scripts/train.py launched for each stored run
+
 PNG = b"\x89PNG\r\n\x1a\n"
 STORE = "tracking.uri=sqlite:///{store}/mlflow.db"
 
