@@ -16,7 +16,9 @@ from support import (
 
 from trainer import contract
 
-pytestmark = pytest.mark.slow  # a two-node Ray cluster, sweeps launched against it
+# Slow: a two-node Ray cluster, sweeps launched against it.
+# The module's cluster, made once, is one pytest-xdist worker's: its tests all run there.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray_cluster")]
 
 GRID = [
     "sweep=quadratic",
