@@ -1,7 +1,56 @@
-"""Every Ray the tests start, and every sweep they run, binds 127.0.0.1 only (see ray_setup.py)."""
+"""Every Ray the tests start, and every sweep they run, binds 127.0.0.1 only (see ray_setup.py).
+
+MLflow migrates a new sqlite store through its whole schema history (seconds each time): a store
+is migrated once per session (per xdist worker) and tests that need an empty store get a copy
+of that file (`sqlite_store`, `copy_store`), the same tables an empty store of theirs would have.
+"""
 
 import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hard_timeout import pytest_runtest_protocol  # noqa: F401 (a hook: a hung test is stopped)
+from support import sqlite_uri
 
 from trainer.sweep.run.ray_setup import LOOPBACK_RAY
 
 os.environ[LOOPBACK_RAY] = "0"
+
+
+@pytest.fixture(scope="session")
+def mlflow_template(tmp_path_factory) -> Path:
+    """An empty MLflow sqlite store, created and migrated once for the session."""
+    from mlflow import MlflowClient
+
+    folder = tmp_path_factory.mktemp("mlflow-template")
+    MlflowClient(sqlite_uri(folder)).search_experiments()
+    return folder / "mlflow.db"
+
+
+@pytest.fixture(scope="session")
+def copy_store(mlflow_template):
+    """`copy_store(folder)`: the template copied to folder/mlflow.db (or `name`; a file copy,
+    no migration); its URI. The Default experiment's artifact location is folder/mlruns/0, as
+    if a process working in `folder` had created the store."""
+
+    def copy(folder, name: str = "mlflow.db") -> str:
+        target = Path(folder) / name
+        assert not target.exists(), target
+        shutil.copyfile(mlflow_template, target)
+        with sqlite3.connect(target) as connection:
+            connection.execute(
+                "UPDATE experiments SET artifact_location = ? WHERE experiment_id = 0",
+                (str(Path(folder) / "mlruns" / "0"),),
+            )
+        connection.close()
+        return f"sqlite:///{target}"
+
+    return copy
+
+
+@pytest.fixture
+def sqlite_store(copy_store, tmp_path) -> str:
+    """An empty store at tmp_path/mlflow.db (`sqlite_uri(tmp_path)`), copied: its URI."""
+    return copy_store(tmp_path)

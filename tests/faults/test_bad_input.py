@@ -4,13 +4,20 @@ Each case runs `scripts/sweep.py` or `scripts/train.py` once, in an empty workin
 the default store, ./mlflow.db, would appear) with an empty Ray temp directory (where a Ray it
 started would leave a session) and no cluster to find. Every other case without a tracking.uri of
 its own points at a store made once for this module, with a run in it, which must not change.
+
+Every case runs in this process, through the script's own entry point (`cli.run(main, USAGE)`,
+see entry.py): the same code from the command line to the exit code, without an interpreter's
+start per case. A few of them also run as `python scripts/...` (slow), proving that the scripts
+themselves exit 2 with that one line.
 """
 
 import hashlib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from entry import run_main
 from mlflow import MlflowClient
 from mlflow.entities import ViewType
 from support import free_port, run_script, sqlite_uri
@@ -108,7 +115,18 @@ CASES = [
     sweep(f"tracking.uri=postgresql://u:secretpw@127.0.0.1:{CLOSED}/db", "running", names=":***@"),
     sweep("tracking.uri=sqlite:///{store}/missing/mlflow.db", "does not exist"),
     sweep("optimizer.lr=logspace(1,0,3)", "stop > 0"),
-    sweep("optimizer.lr=interval(0,1)", "range(), choice()"),
+    sweep("optimizer.lr=interval(0,1)", "use sweep.search=random, sweep.search=sobol"),
+    sweep("sweep.search=random optimizer.lr=tag(log,interval(0,1))", "log interval needs low > 0"),
+    sweep("sweep.search=sobol sweep.n_trials=0", ">= 1"),
+    sweep("sweep.search=tpe sweep.seeds=3", "one seed at a time; seeds go with grid"),
+    sweep("sweep.search=halving optimizer.lr=interval(0.01,1) sweep.halving.eta=1", ">= 2"),
+    sweep(
+        "sweep.search=lr_range sweep.lr_range.low=100",
+        "it must be > sweep.lr_range.low=100.0",
+        names="sweep.lr_range.high=10.0",
+    ),
+    sweep("sweep.search=lr_range optimizer.lr=0.1,0.2", "lr_range raises optimizer.lr itself"),
+    sweep("sweep.aggregate=mode", "use mean or median"),
     sweep("optimizer._partial_=false", "must be true", names="optimizer._partial_=False"),
     sweep("+optimizer._args_=[1]", "takes lr, momentum", names="optimizer._args_"),
     sweep("task=quadratic +task.foo=1", "takes a, condition, start", names="task.foo"),
@@ -168,19 +186,20 @@ def run_count(folder: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def store(tmp_path_factory, copy_store):
     """A store holding an experiment with a run, and a deleted one; no case may change it."""
     folder = tmp_path_factory.mktemp("existing-store")
     (folder / "not-a-dir").write_text("a file where a directory should be")
-    client = MlflowClient(sqlite_uri(folder))
+    client = MlflowClient(copy_store(folder))
     run = client.create_run(client.create_experiment("gradsweep"))
     client.set_terminated(run.info.run_id)
     client.delete_experiment(client.create_experiment("gone"))
     return folder
 
 
-@pytest.mark.parametrize("index", range(len(CASES)), ids=[str(c) for c in CASES])
-def test_bad_input_is_one_line_exit_2_and_writes_nothing(store, tmp_path, index):
+def refused(run, store: Path, tmp_path: Path, index: int) -> None:
+    """Case `index` run by `run(script, *args, cwd=, env=)`: refused in one line, exit code 2,
+    nothing written."""
     mistake = CASES[index]
     cwd, ray_tmp = tmp_path / "cwd", tmp_path / "ray-tmp"
     cwd.mkdir()
@@ -193,7 +212,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(store, tmp_path, index)
     before = fingerprint(store)
     # No cluster to find: Ray's temp directory is empty and RAY_ADDRESS unset (empty).
     env = {"RAY_TMPDIR": str(ray_tmp), "RAY_ADDRESS": "", **dict(mistake.env)}
-    done = run_script(mistake.script, *args, cwd=cwd, env=env, timeout=120)
+    done = run(mistake.script, *args, cwd=cwd, env=env)
 
     output = done.stdout + done.stderr
     assert done.returncode == 2, output
@@ -206,6 +225,44 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(store, tmp_path, index)
     # Nothing written: no default store, no Ray session, the existing store as it was.
     assert list(cwd.iterdir()) == [] and list(ray_tmp.iterdir()) == []
     assert fingerprint(store) == before and run_count(store) == runs
+
+
+def shown(mistake: Case) -> str:
+    """The case as a test id: the same in every process (pytest-xdist's workers collect alike),
+    the closed port a free port of this one."""
+    return str(mistake).replace(str(CLOSED), "CLOSED")
+
+
+IDS = [shown(c) for c in CASES]
+
+
+@pytest.mark.parametrize("index", range(len(CASES)), ids=IDS)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(store, tmp_path, capfd, index):
+    def in_process(script, *args, cwd, env):
+        return run_main(script, *args, cwd=cwd, env=env, capfd=capfd)
+
+    refused(in_process, store, tmp_path, index)
+    assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
+
+
+# As `python scripts/...`: Ray's and the store's preflight, Hydra's grammar, a sweep given to
+# train.py, a secret in a URI. The interpreter's own exit code and its stderr, one line.
+LAUNCHED = [
+    "sweep.py ray.address=auto",
+    "sweep.py tracking.uri=http://127.0.0.1:CLOSED",
+    "sweep.py optimizer.lr=[0.1",
+    "train.py optimizer.lr=0.1,0.2",
+    "train.py tracking.uri=http://u:secretpw@127.0.0.1:CLOSED",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("index", [IDS.index(name) for name in LAUNCHED], ids=LAUNCHED)
+def test_the_scripts_themselves_exit_2_with_one_line(store, tmp_path, index):
+    def launched(script, *args, cwd, env):
+        return run_script(script, *args, cwd=cwd, env=env, timeout=120)
+
+    refused(launched, store, tmp_path, index)
 
 
 def test_there_are_at_least_30_distinct_mistakes():

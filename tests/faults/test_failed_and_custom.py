@@ -1,9 +1,12 @@
 """A user's own optimizer in a sweep through `_target_`, and a trial that raises: FAILED, kept."""
 
+import pytest
 from support import children, sweep_into
 
 from trainer import contract
 from trainer.training.result import CONVERGED, FAILED
+
+pytestmark = pytest.mark.slow  # every test runs scripts/sweep.py on Ray
 
 
 def sweep_with(tmp_path, optimizer: str, *overrides: str):
@@ -17,6 +20,7 @@ def sweep_with(tmp_path, optimizer: str, *overrides: str):
     )
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_custom_optimizer_runs_in_a_sweep_and_a_raising_trial_is_recorded_failed(tmp_path):
     lrs = [0.01, 0.03, 0.1, 0.3]
     done, client, parent = sweep_with(
@@ -40,6 +44,7 @@ def test_custom_optimizer_runs_in_a_sweep_and_a_raising_trial_is_recorded_failed
     assert "2 failed" in done.stdout
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_sign_sgd_defined_outside_the_package_trains(tmp_path):
     _, client, parent = sweep_with(
         tmp_path, "SignSGD", "optimizer.lr=0.01,0.001", "trainer.steps=300"

@@ -2,6 +2,7 @@
 a driver whose lease was taken over stopping."""
 
 import os
+import signal
 import time
 
 import pytest
@@ -29,14 +30,20 @@ def assert_refused_by(done, holder_pid: int) -> str:
     return line
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("sqlite_store")
 def test_a_second_driver_is_refused_and_the_first_finishes_exactly_once(tmp_path):
-    # Longer trials (about 4 s each): the second driver takes seconds to start, and must find
-    # the first running.
-    longer = [arg.replace("steps=6000", "steps=30000") for arg in DIGITS_GRID]
-    args = [*longer, f"tracking.uri={sqlite_uri(tmp_path)}"]
+    args = [*DIGITS_GRID, f"tracking.uri={sqlite_uri(tmp_path)}"]
     first = SweepProcess(args, cwd=tmp_path)
     first.wait_for_start()  # it holds the lease: from here on a second driver is refused
-    second = run_script("sweep.py", *args, cwd=tmp_path)
+    # The second driver takes seconds to start, and must find the first running however short
+    # its trials: the first driver is stopped meanwhile (its Ray workers train on, its lease
+    # stays fresh) and continued once the second has exited.
+    first.process.send_signal(signal.SIGSTOP)
+    try:
+        second = run_script("sweep.py", *args, cwd=tmp_path)
+    finally:
+        first.process.send_signal(signal.SIGCONT)
     assert_refused_by(second, first.process.pid)
     assert first.process.poll() is None  # refused while the first still ran
     assert first.wait() == 0, first.output()
@@ -55,6 +62,7 @@ def test_a_second_driver_is_refused_and_the_first_finishes_exactly_once(tmp_path
     assert refused.returncode == 2 and "(elsewhere:4242:cafe)" in refused.stderr
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_a_lease_is_taken_over_once_its_heartbeat_is_older_than_the_stale_bound(tmp_path):
     from trainer.sweep.record.lease import STALE_SECONDS, Lease, LeaseHeld
 
@@ -74,6 +82,7 @@ def test_a_lease_is_taken_over_once_its_heartbeat_is_older_than_the_stale_bound(
     assert contract.LEASE_OWNER not in client.get_run(run_id).data.tags
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_a_lease_taken_over_is_seen_lost_by_the_heartbeat_and_left_to_its_new_holder(
     tmp_path, monkeypatch
 ):
@@ -98,6 +107,7 @@ def test_a_lease_taken_over_is_seen_lost_by_the_heartbeat_and_left_to_its_new_ho
     assert client.get_run(run_id).data.tags[contract.LEASE_OWNER] == "elsewhere:4242:cafe"
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_a_store_whose_lease_was_taken_over_writes_nothing_more(tmp_path):
     from trainer.sweep.record.store import LeaseLost, ParentSummary
 
@@ -122,6 +132,7 @@ def test_a_store_whose_lease_was_taken_over_writes_nothing_more(tmp_path):
     assert not store.spool.path.exists()
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_after_a_silence_of_its_heartbeat_a_store_reads_the_lease_back_before_writing(tmp_path):
     from trainer.sweep.record.store import LeaseLost
 
@@ -140,6 +151,7 @@ def test_after_a_silence_of_its_heartbeat_a_store_reads_the_lease_back_before_wr
     assert not store.spool.path.exists()
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_a_refused_write_is_not_recorded_failed_in_a_sweep_taken_over(tmp_path):
     """A driver stopped mid-write finds, on waking, its run deleted by the driver that took the
     sweep over: MLflow refuses the rest of the write, and it is not recorded as a FAILED run."""
@@ -158,6 +170,8 @@ def test_a_refused_write_is_not_recorded_failed_in_a_sweep_taken_over(tmp_path):
     assert [run.info.status for run in children(client, parent.info.run_id)] == ["RUNNING"]
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("sqlite_store")
 def test_a_driver_whose_lease_was_taken_over_stops_and_a_rerun_completes_once(tmp_path):
     args = [*DIGITS_GRID, f"tracking.uri={sqlite_uri(tmp_path)}"]
     first = SweepProcess(args, cwd=tmp_path)

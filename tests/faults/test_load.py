@@ -1,12 +1,16 @@
 """Many short trials through one sqlite store: every child and every point, no lock errors."""
 
+import pytest
 from mlflow import MlflowClient
 from support import assert_exactly_once, parents, run_script, sqlite_uri
 
 from trainer import contract
 from trainer.training.result import CONVERGED
 
+pytestmark = pytest.mark.slow  # scripts/sweep.py on Ray
 
+
+@pytest.mark.usefixtures("sqlite_store")
 def test_many_short_trials_are_all_logged_in_full(tmp_path):
     done = run_script(
         "sweep.py",

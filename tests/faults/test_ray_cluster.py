@@ -16,6 +16,10 @@ from support import (
 
 from trainer import contract
 
+# Slow: a two-node Ray cluster, sweeps launched against it.
+# The module's cluster, made once, is one pytest-xdist worker's: its tests all run there.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray_cluster")]
+
 GRID = [
     "sweep=quadratic",
     "optimizer.lr=0.005,0.01,0.02,0.03",
@@ -25,16 +29,29 @@ GRID = [
 ]
 
 
-@pytest.fixture
-def cluster():
-    """Two nodes on loopback; tests/conftest.py makes Ray (and the sweep) use 127.0.0.1."""
+@pytest.fixture(scope="module")
+def two_nodes():
+    """Two nodes on loopback, started once for the module (each sweep attaches as a new job);
+    tests/conftest.py makes Ray (and the sweep) use 127.0.0.1."""
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
-    worker = cluster.add_node(num_cpus=1)
+    nodes = {"worker": cluster.add_node(num_cpus=1)}
     cluster.wait_for_nodes()
-    yield cluster, worker
+    yield cluster, nodes
     cluster.shutdown()
 
 
+@pytest.fixture
+def cluster(two_nodes):
+    """The module's cluster and its worker node; a test that removed the worker leaves the
+    tests after it a new one, so each test starts on two nodes."""
+    cluster, nodes = two_nodes
+    yield cluster, nodes["worker"]
+    if nodes["worker"] not in cluster.worker_nodes:
+        nodes["worker"] = cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+
+
+@pytest.mark.usefixtures("sqlite_store")
 def test_trials_run_on_both_nodes_and_each_records_its_node(tmp_path, cluster):
     cluster, worker = cluster
     run_script(
@@ -55,6 +72,7 @@ def test_trials_run_on_both_nodes_and_each_records_its_node(tmp_path, cluster):
         assert {row["node"] for row in csv.DictReader(handle)} == nodes
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_a_node_removed_mid_sweep_loses_nothing_and_doubles_nothing(tmp_path, cluster):
     cluster, worker = cluster
     slow = [*GRID[:-2], "trainer.steps=3000", "sweep.trials_per_task=1"]
@@ -71,6 +89,7 @@ def test_a_node_removed_mid_sweep_loses_nothing_and_doubles_nothing(tmp_path, cl
     assert client.get_run(parent.info.run_id).info.status == "FINISHED"
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_ray_address_in_the_environment_is_used_like_ray_address(tmp_path, cluster):
     cluster, worker = cluster
     grid = [*GRID[:1], "optimizer.lr=0.005,0.01", *GRID[2:]]

@@ -6,6 +6,7 @@ import sqlite3
 import threading
 import time
 
+import pytest
 from mlflow import MlflowClient
 from support import (
     DIGITS_GRID,
@@ -24,6 +25,8 @@ from trainer import contract
 from trainer.training.result import FAILED
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("sqlite_store")
 def test_after_kill_9_of_driver_and_store_a_rerun_takes_over_and_completes_once(tmp_path):
     args = [*DIGITS_GRID, f"tracking.uri={sqlite_uri(tmp_path)}"]
     first = SweepProcess(args, cwd=tmp_path)
@@ -54,6 +57,8 @@ class Halving(Optimizer):
 '''
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("sqlite_store")
 def test_changed_code_retrains_every_trial_and_supersedes_the_old_runs(tmp_path):
     module = tmp_path / "user_rules.py"
     module.write_text(USER_OPTIMIZER)
@@ -96,6 +101,13 @@ def test_changed_code_retrains_every_trial_and_supersedes_the_old_runs(tmp_path)
     assert {"mlflow.user", "mlflow.source.name", "mlflow.source.type"} <= set(summary.data.tags)
 
 
+# MLflow's sqlite sessions wait this long on a locked database (PRAGMA busy_timeout = 20000 in
+# mlflow/store/db/utils.py) before raising "database is locked". The lock below outlasts it by a
+# margin: the sweep's own retries (record/retry.py), not SQLite's wait, must see it out.
+MLFLOW_BUSY_TIMEOUT = 20.0
+LOCK_SECONDS = MLFLOW_BUSY_TIMEOUT + 6.0
+
+
 def hold_exclusive_lock(database, seconds: float, taken: threading.Event) -> None:
     """What any other sqlite user can do: lock the whole file for a while."""
     connection = sqlite3.connect(database, timeout=120, isolation_level=None)
@@ -106,12 +118,16 @@ def hold_exclusive_lock(database, seconds: float, taken: threading.Event) -> Non
     connection.close()
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("sqlite_store")
 def test_a_lock_longer_than_mlflows_busy_timeout_is_waited_out(tmp_path):
     args = [*DIGITS_GRID, f"tracking.uri={sqlite_uri(tmp_path)}"]
     sweep = SweepProcess(args, cwd=tmp_path)
     sweep.wait_for(trials=1)
     taken = threading.Event()
-    locker = threading.Thread(target=hold_exclusive_lock, args=(tmp_path / "mlflow.db", 40, taken))
+    locker = threading.Thread(
+        target=hold_exclusive_lock, args=(tmp_path / "mlflow.db", LOCK_SECONDS, taken)
+    )
     locker.start()
     taken.wait()
     code = sweep.wait()
@@ -127,6 +143,7 @@ def test_a_lock_longer_than_mlflows_busy_timeout_is_waited_out(tmp_path):
     assert client.get_run(parent.info.run_id).info.status == "FINISHED"
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_a_result_mlflow_refuses_becomes_a_failed_child_and_the_sweep_goes_on(tmp_path):
     uri = sqlite_uri(tmp_path)
     store, (refused, fine) = store_with_trials(uri, "0.01,0.02")
@@ -144,6 +161,8 @@ def test_a_result_mlflow_refuses_becomes_a_failed_child_and_the_sweep_goes_on(tm
     assert not store.spool.path.exists()
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("sqlite_store")
 def test_sigterm_and_a_second_ctrl_c_end_the_parent_killed_with_nothing_running(tmp_path):
     args = [*DIGITS_GRID, f"tracking.uri={sqlite_uri(tmp_path)}"]
     client = MlflowClient(sqlite_uri(tmp_path))

@@ -20,6 +20,8 @@ from support import (
 
 from trainer import contract
 
+pytestmark = pytest.mark.slow  # a real mlflow server, sweeps launched against it
+
 GRID = [
     "task=digits_mlp",
     "optimizer=momentum",
@@ -34,9 +36,11 @@ GRID = [
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, copy_store):
     """One server for the module; each test logs to an experiment of its own."""
-    server = MlflowServer(tmp_path_factory.mktemp("server")).start()
+    folder = tmp_path_factory.mktemp("server")
+    copy_store(folder, "server.db")  # the server's store: migrated once per session
+    server = MlflowServer(folder).start()
     yield server
     server.stop()
 
@@ -148,10 +152,16 @@ LONG_GRID = [
 
 
 def test_a_second_driver_on_the_same_server_is_refused_and_the_first_finishes(tmp_path, server):
-    args = [*LONG_GRID, f"tracking.uri={server.uri}", "tracking.experiment=two_drivers"]
+    args = [*GRID, f"tracking.uri={server.uri}", "tracking.experiment=two_drivers"]
     first = SweepProcess(args, cwd=tmp_path)
     first.wait_for_start()  # it holds the lease: from here on a second driver is refused
-    second = run_script("sweep.py", *args, cwd=tmp_path)
+    # Stopped while the second driver starts, so that it is found running however short its
+    # trials (its Ray workers train on), and continued once the second has exited.
+    first.process.send_signal(signal.SIGSTOP)
+    try:
+        second = run_script("sweep.py", *args, cwd=tmp_path)
+    finally:
+        first.process.send_signal(signal.SIGCONT)
     assert second.returncode == 2, second.stdout + second.stderr
     [line] = second.stderr.strip().splitlines()
     assert "another driver" in line and f":{first.process.pid}:" in line

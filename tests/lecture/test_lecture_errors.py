@@ -1,6 +1,7 @@
 """A mistake on scripts/lecture.py's command line: exit code 2, one line, nothing written."""
 
 import pytest
+from entry import run_main
 from support import run_script
 
 # name -> (override, fragments the one line must hold)
@@ -14,9 +15,12 @@ BAD = {
 
 
 @pytest.mark.parametrize("name", list(BAD))
-def test_a_bad_override_exits_2_with_one_line_and_writes_nothing(tmp_path, name):
+def test_a_bad_override_exits_2_with_one_line_and_writes_nothing(tmp_path, capfd, name):
+    # Through the script's own entry point, in this process (entry.py); the test below
+    # launches lecture.py itself.
     override, fragments = BAD[name]
-    done = run_script("lecture.py", override, f"lecture.docs_dir={tmp_path}/docs", cwd=tmp_path)
+    docs = f"lecture.docs_dir={tmp_path}/docs"
+    done = run_main("lecture.py", override, docs, cwd=tmp_path, capfd=capfd)
     assert done.returncode == 2, done.stdout + done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr
@@ -26,6 +30,7 @@ def test_a_bad_override_exits_2_with_one_line_and_writes_nothing(tmp_path, name)
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_docs_dir_that_is_a_file_is_refused(tmp_path):
     (tmp_path / "docs").write_text("not a directory")
     done = run_script("lecture.py", f"lecture.docs_dir={tmp_path}/docs", cwd=tmp_path)

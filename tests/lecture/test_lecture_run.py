@@ -6,12 +6,16 @@ import json
 import pytest
 from mlflow import MlflowClient
 from PIL import Image
-from support import run_script, sqlite_uri
+from support import run_script
 
 from trainer.lecture.pictures import README_PICTURES
 from trainer.lecture.runs import LEARNING_RATES
 from trainer.tasks.quadratic import Quadratic
 from trainer.training.loop import train
+
+# Slow: scripts/lecture.py launched, every picture drawn.
+# The module's run, made once, is one pytest-xdist worker's: its tests all run there.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("lecture_run")]
 
 ARTIFACTS = {
     "worked_example.png",
@@ -28,10 +32,10 @@ ARTIFACTS = {
 
 
 @pytest.fixture(scope="module")
-def lecture(tmp_path_factory):
+def lecture(tmp_path_factory, copy_store):
     """(client, the run, its artifacts by name, the docs directory) after one run."""
     folder = tmp_path_factory.mktemp("lecture")
-    uri = sqlite_uri(folder)
+    uri = copy_store(folder)
     docs = folder / "docs"
     run_script(
         "lecture.py", f"tracking.uri={uri}", f"lecture.docs_dir={docs}", cwd=folder, check=True

@@ -33,6 +33,7 @@ def test_engine_and_hand_written_steps_agree(bench):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extra", [[], ["--keep-heap"]], ids=["as_is", "keep_heap"])
 def test_cli_prints_both_cases(extra, tmp_path):
     args = ["autodiff", "--blocks", "2", "--steps", "3", "--warmup", "1", *extra]
@@ -67,6 +68,7 @@ def test_the_serial_baseline_trains_as_the_engine_does(bench):
         assert hand["val_loss"] == pytest.approx(engine.final["final_val_loss"], 1e-12)
 
 
+@pytest.mark.slow
 def test_sweep_cli_times_the_sweep_against_both_loops(tmp_path):
     args = ["sweep", "--skip-tune", "--repeats", "1"]
     done = run_script("bench.py", *args, cwd=tmp_path, timeout=240)

@@ -26,6 +26,7 @@ def readme_example() -> str:
     return re.search(r"```python\n(.*?)```", after, flags=re.S).group(1)
 
 
+@pytest.mark.slow
 def test_the_readme_example_runs_a_sweep_and_reads_it_back(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the default store: ./mlflow.db
     environment = dict(os.environ)
@@ -64,20 +65,22 @@ def test_a_mistake_raises_config_error_and_writes_nothing(tmp_path, monkeypatch)
     assert not ray.is_initialized()
 
 
-def test_loading_an_unknown_parent_or_store_raises_config_error(tmp_path):
+def test_loading_an_unknown_parent_or_store_raises_config_error(tmp_path, copy_store):
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     with pytest.raises(ConfigError, match="no store"):
         load_sweep("0" * 32, uri)
     assert list(tmp_path.iterdir()) == []
     from mlflow import MlflowClient
 
-    MlflowClient(uri).create_experiment("empty")
+    MlflowClient(copy_store(tmp_path)).create_experiment("empty")
     with pytest.raises(ConfigError, match="no such run"):
         load_sweep("0" * 32, uri)
     with pytest.raises(ConfigError, match="parent_run_id is empty"):
         load_sweep(None, uri)  # what a sweep that failed to start hands back
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("sqlite_store")
 def test_a_second_sweep_in_one_process_sees_the_training_code_edited_in_between(
     tmp_path, monkeypatch
 ):
@@ -115,6 +118,7 @@ def test_a_second_sweep_in_one_process_sees_the_training_code_edited_in_between(
     assert len(fingerprints) == 2
 
 
+@pytest.mark.slow
 def test_a_sweep_finished_before_an_edit_to_the_sweep_engine_only_has_nothing_to_do_after(
     tmp_path, monkeypatch, capsys
 ):

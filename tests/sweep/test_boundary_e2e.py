@@ -14,6 +14,10 @@ from trainer.sweep.plan.searches.bisection import Settings, search_with
 from trainer.sweep.plan.searches.boundary_search import EdgeOfStabilitySearch, probe_trial
 from trainer.training.loop import train
 
+# Slow: scripts/sweep.py launched four times on Ray.
+# The module's search, made once, is one pytest-xdist worker's: its tests all run there.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("boundary_e2e")]
+
 ARGS = ["sweep=boundary", "ray.num_cpus=2"]
 POINTS = 7  # sgd, and momentum and nesterov at m = 0, 0.5, 0.9
 
@@ -41,11 +45,11 @@ def uninterrupted_lr_stars() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def searched(tmp_path_factory):
+def searched(tmp_path_factory, copy_store):
     """A search stopped after 3 rounds, continued and interrupted by Ctrl-C in round 6, resumed
     by the same command to the end, then run once more."""
     folder = tmp_path_factory.mktemp("boundary")
-    uri = f"tracking.uri={sqlite_uri(folder)}"
+    uri = f"tracking.uri={copy_store(folder)}"
     capped = run_script(
         "sweep.py", *ARGS, uri, "sweep.boundary.max_rounds=3", cwd=folder, check=True
     )

@@ -2,6 +2,7 @@
 
 import math
 
+import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
 from support import sqlite_uri
@@ -31,6 +32,7 @@ def comparable(run) -> tuple:
     return info, run.data.tags, run.data.params, metrics
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_bulk_read_matches_search_runs_field_for_field(tmp_path):
     client = MlflowClient(sqlite_uri(tmp_path))
     experiment_id = client.create_experiment("children")

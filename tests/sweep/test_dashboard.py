@@ -12,6 +12,8 @@ from support import SweepProcess, sqlite_uri
 
 from trainer import contract
 
+pytestmark = pytest.mark.slow  # sweeps launched on Ray, MLflow's UI and Ray's dashboard served
+
 SMALL = [
     "sweep=quadratic",
     "optimizer.lr=0.01,0.05",
@@ -32,6 +34,7 @@ def rest(base: str, path: str) -> dict:
     return json.loads(get(f"{base}/api/2.0/mlflow/{path}"))
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_sweep_ui_serves_the_parent_run_behind_the_printed_link_until_ctrl_c(tmp_path):
     sweep = SweepProcess(
         [*SMALL, f"tracking.uri={sqlite_uri(tmp_path)}", "sweep.ui=true"], tmp_path
@@ -54,6 +57,7 @@ def test_sweep_ui_serves_the_parent_run_behind_the_printed_link_until_ctrl_c(tmp
         assert probe.connect_ex(("127.0.0.1", int(port))) != 0
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_without_sweep_ui_the_sweep_prints_the_command_and_the_link(tmp_path):
     sweep = SweepProcess([*SMALL, f"tracking.uri={sqlite_uri(tmp_path)}"], tmp_path)
     assert sweep.wait() == 0, sweep.output()
@@ -66,6 +70,7 @@ def test_without_sweep_ui_the_sweep_prints_the_command_and_the_link(tmp_path):
     assert re.search(LINK, last[2]).group(2) == "5000"
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_ray_dashboard_true_serves_rays_dashboard_on_loopback_while_the_sweep_runs(tmp_path):
     args = ["sweep=quadratic", "trainer.steps=2000", "ray.num_cpus=2", "ray.dashboard=true"]
     sweep = SweepProcess([*args, f"tracking.uri={sqlite_uri(tmp_path)}"], tmp_path)

@@ -4,7 +4,10 @@ import os
 import subprocess
 import sys
 
+import pytest
 from support import REPO
+
+pytestmark = pytest.mark.slow  # a local Ray started in a new interpreter
 
 # Start Ray the way the sweep does, then ask Ray itself whether it requires a token.
 PROBE = """

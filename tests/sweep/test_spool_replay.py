@@ -4,6 +4,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import pytest
 from mlflow import MlflowClient
 from support import children, mlflow_store, parents, sqlite_uri
 
@@ -14,6 +15,7 @@ from trainer.training.loop import train
 GRID = ["task=quadratic", "optimizer=sgd", "optimizer.lr=0.01,0.02,0.03", "trainer.steps=3"]
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_a_spooled_record_naming_a_path_is_refused_and_the_others_are_logged(tmp_path, capsys):
     with hydra_context() as loader:
         grid = expand({}, GRID, loader)

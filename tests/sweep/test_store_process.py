@@ -22,6 +22,7 @@ def grid():
         return expand({}, GRID, loader)
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_a_new_store_is_created_with_its_parent_run_and_nothing_finished(tmp_path):
     uri = sqlite_uri(tmp_path)
     sweep = grid()
@@ -40,6 +41,7 @@ def test_a_store_mlflow_refuses_is_one_clear_error(tmp_path):
         opening.ready()
 
 
+@pytest.mark.usefixtures("sqlite_store")
 def test_results_are_logged_by_the_child_and_kept_in_the_spool_once_it_is_gone(tmp_path):
     uri, sweep = sqlite_uri(tmp_path), grid()
     first, second = (run_trial(t.config, t.trial_id) for t in sweep.trials)

@@ -16,6 +16,10 @@ from trainer.sweep.plan.compose import compose_sweep
 from trainer.sweep.run.ray_setup import keep_local_ray_on_loopback
 from trainer.training.result import CONVERGED, DIVERGED, FAILED
 
+# Slow: scripts/sweep.py on Ray, and a rerun in process.
+# The module's sweep, made once, is one pytest-xdist worker's: its tests all run there.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sweep_e2e")]
+
 LRS = [0.01, 0.0153, 0.0235, 0.036, 0.0551, 0.0845, 0.13, 0.2]
 MOMENTA = [0.0, 0.5, 0.9]
 STEPS = 200
@@ -30,9 +34,10 @@ ARGS = [
 
 
 @pytest.fixture(scope="module")
-def sweep(tmp_path_factory):
+def sweep(tmp_path_factory, copy_store):
     """The sweep, run once; tests below read it, the last ones rerun it."""
     folder = tmp_path_factory.mktemp("sweep")
+    copy_store(folder)
     done = run_script(
         "sweep.py", *ARGS, f"tracking.uri={sqlite_uri(folder)}", cwd=folder, check=True
     )

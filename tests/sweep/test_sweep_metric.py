@@ -8,6 +8,10 @@ from support import children, parents, run_script, sqlite_uri
 
 from trainer import contract
 
+# Slow: scripts/sweep.py launched on Ray.
+# The module's sweep, made once, is one pytest-xdist worker's: its tests all run there.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sweep_metric")]
+
 # The default sweep (the digits MLP, which has validation data) on a small grid.
 ARGS = [
     "optimizer.lr=0.003,0.03,0.3,30",
@@ -35,9 +39,9 @@ def ranked_table(stdout: str, metric: str) -> list[tuple[str, dict[str, float]]]
 
 
 @pytest.fixture(scope="module")
-def sweep(tmp_path_factory):
+def sweep(tmp_path_factory, copy_store):
     folder = tmp_path_factory.mktemp("metric")
-    uri = sqlite_uri(folder)
+    uri = copy_store(folder)
     done = run_script("sweep.py", *ARGS, f"tracking.uri={uri}", cwd=folder, check=True)
     client = MlflowClient(uri)
     [parent] = parents(client)

@@ -1,6 +1,9 @@
 """`tracking=none`: a sweep runs every trial and prints its table, and records nothing."""
 
+import pytest
 from support import run_script
+
+pytestmark = pytest.mark.slow  # scripts/sweep.py launched on Ray
 
 
 def test_a_sweep_without_a_store_prints_its_table_and_writes_nothing(tmp_path):

@@ -1,7 +1,10 @@
 """Hydra's habits on the command line: generated --help, --cfg, a sweep value sent to sweep.py."""
 
+import pytest
 import yaml
 from support import REPO, run_script
+
+pytestmark = pytest.mark.slow  # each test launches the scripts
 
 CONF = REPO / "conf"
 

@@ -18,8 +18,8 @@ DIVERGING = ["task=quadratic", "optimizer=sgd", "optimizer.lr=0.041", "trainer.s
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    uri = f"sqlite:///{tmp_path_factory.mktemp('store') / 'mlflow.db'}"
+def store(tmp_path_factory, copy_store):
+    uri = copy_store(tmp_path_factory.mktemp("store"))
     client, experiment_id = open_store(uri, "gradsweep")
     return client, experiment_id, tmp_path_factory.mktemp("downloads")
 

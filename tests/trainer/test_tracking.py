@@ -65,13 +65,13 @@ def test_result_metrics_leave_out_every_non_finite_value(compose):
 
 
 @pytest.fixture(scope="module")
-def long_run(compose, tmp_path_factory):
+def long_run(compose, tmp_path_factory, copy_store):
     """A real 2500-step result logged to a real sqlite store through a recording client."""
     config = compose(
         ["optimizer=sgd", "optimizer.lr=0.001", "trainer.steps=2500", "trainer.log_every=1"]
     )
     result = train(config)
-    uri = f"sqlite:///{tmp_path_factory.mktemp('store') / 'mlflow.db'}"
+    uri = copy_store(tmp_path_factory.mktemp("store"))
     _, experiment_id = open_store(uri, "gradsweep")
     client = RecordingClient(tracking_uri=uri)
     run_id = log_result(client, experiment_id, result, "long")

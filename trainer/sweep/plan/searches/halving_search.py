@@ -12,6 +12,8 @@ import math
 
 from trainer.config.compose import trial_id
 from trainer.config.errors import ConfigError
+from trainer.config.ranges import check_ranges
+from trainer.config.schema import HalvingConf
 from trainer.sweep.plan.grid import Grid, Trial
 from trainer.sweep.plan.search import Proposal
 from trainer.sweep.plan.searches.sampled_search import RandomSearch, refuse_seeds
@@ -54,6 +56,11 @@ class HalvingSearch(RandomSearch):
                 "trainer.steps is the budget of sweep.search=halving: it cannot be searched"
             )
         halving = sweep_cfg["halving"]
+        given = {k: allowed for k, allowed in HalvingConf.ranges.items() if halving[k] is not None}
+        try:
+            check_ranges("sweep.halving", halving, given)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
         steps = rungs(budgets.pop(), halving["min_steps"], halving["eta"])
         grid.fixed["sweep.halving.rungs"] = ",".join(map(str, steps))
         return grid

@@ -1,0 +1,72 @@
+"""A hung test is stopped and named, even when it hangs where pytest-timeout cannot reach it.
+
+pytest-timeout's `signal` method (pyproject.toml) fails a test that outlives its `timeout` with a
+traceback, and the session goes on. It raises from a SIGALRM handler, which runs only when the
+main thread runs Python again: a test stuck in Ray's C++, in `ray.get` say, swallows it and hangs
+on. So each test also gets a timer: still running `GRACE` after its timeout, it dumps every
+thread's stack and ends this process. Under pytest-xdist (the README's commands) that is one
+worker, which xdist reports as "crashed while running <test>", that test failed, and replaces; the
+session goes on. In a single process the session ends there, the test named above the stacks.
+
+tests/conftest.py imports the hook, so it applies to the whole suite.
+"""
+
+import faulthandler
+import os
+import sys
+import threading
+
+import pytest
+
+
+def timeout_of(item: pytest.Item) -> float:
+    """The test's pytest-timeout timeout: its `timeout` mark, else --timeout, else the ini's."""
+    marker = item.get_closest_marker("timeout")
+    if marker is not None and (marker.args or "timeout" in marker.kwargs):
+        return float(marker.args[0] if marker.args else marker.kwargs["timeout"])
+    try:
+        value = item.config.getoption("timeout", None) or item.config.getini("timeout")
+    except ValueError:  # pytest-timeout not loaded: no timeout
+        return 0.0
+    return float(value or 0)
+
+
+def grace(timeout: float) -> float:
+    """How long after its timeout a test is stopped the hard way: a quarter of the timeout,
+    at least 5 s and at most 30 s."""
+    return min(30.0, max(5.0, timeout / 4))
+
+
+def stop(item: pytest.Item, timeout: float) -> None:
+    """Name the test and dump every thread's stack where they are seen (not captured), then end
+    the process."""
+    try:
+        capture = item.config.pluginmanager.getplugin("capturemanager")
+        if capture is not None:
+            capture.suspend_global_capture(in_=True)
+        message = (
+            f"\n{'+' * 20} hard timeout {'+' * 20}\n{item.nodeid} is still running "
+            f"{grace(timeout):.0f} s past its {timeout:.0f} s timeout, where pytest-timeout's "
+            "signal did not reach it: every thread's stack, then this process ends\n"
+        )
+        sys.stderr.write(message)
+        sys.stderr.flush()
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+    finally:
+        sys.stderr.flush()
+        os._exit(1)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    timeout = timeout_of(item)
+    if timeout <= 0 or item.config.getoption("usepdb", False):  # a debugger's pause is no hang
+        yield
+        return
+    timer = threading.Timer(timeout + grace(timeout), stop, (item, timeout))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
