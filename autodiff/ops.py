@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autodiff.backprop import accumulate, unbroadcast
+from autodiff.backprop import accumulate, spread, unbroadcast
 from autodiff.tensor import Tensor, lift, result
 
 # ---- elementwise ----------------------------------------------------------------------
@@ -90,7 +90,7 @@ def sum(x, axis=None, keepdims=False):
     shape = x.data.shape
 
     def backward(g):
-        accumulate(x, np.broadcast_to(_restore_axes(g, axis, keepdims), shape))
+        accumulate(x, spread(_restore_axes(g, axis, keepdims), shape))
 
     return result(x.data.sum(axis=axis, keepdims=keepdims), (x,), backward, "sum")
 
@@ -102,7 +102,7 @@ def mean(x, axis=None, keepdims=False):
     count = x.data.size / (np.size(y) or 1)  # `or 1`: an empty result spreads nothing
 
     def backward(g):
-        accumulate(x, np.broadcast_to(_restore_axes(g / count, axis, keepdims), shape))
+        accumulate(x, spread(_restore_axes(g / count, axis, keepdims), shape))
 
     return result(y, (x,), backward, "mean")
 
