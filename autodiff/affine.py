@@ -9,9 +9,8 @@ from autodiff.tensor import lift, result
 def affine(x, W, b):
     """`x @ W + b` for a batch of rows x (N, in), weights W (in, out) and a bias b (out,) or ().
 
-    One node instead of a matmul node and an add node: the same values bit for bit (the bias is
-    added into the product in place, where `x @ W + b` would allocate a second (N, out) array)
-    and the same gradients. Other shapes are the two ops, `x @ W + b`.
+    One node instead of a matmul node and an add node, with the same values and gradients bit
+    for bit (the bias is added into the product in place). Other shapes get the two ops.
     """
     x, W, b = lift(x), lift(W), lift(b)
     xs, ws, bs = x.data, W.data, b.data
