@@ -70,7 +70,9 @@ def test_cli_in_one_process_prints_every_case_beside_its_goal(tmp_path):
     for name, row in rows.items():
         at = row.index(goals[name])
         engine_us, hand_us, ratio = (float(v) for v in row[at - 3 : at])
-        assert abs(ratio - engine_us / hand_us) < 0.01 * ratio + 0.01
+        # Each is printed to 0.1 us, and a task's hand step takes a few us: allow for rounding.
+        rounding = ratio * (0.05 / engine_us + 0.05 / hand_us) + 0.005
+        assert abs(ratio - engine_us / hand_us) <= rounding * 1.01
         assert row[at + 1] in ("ok", "MISSED")
 
 
