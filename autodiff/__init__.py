@@ -1,6 +1,7 @@
 """A numpy reverse-mode autodiff engine: Tensor, differentiable ops, losses, nn, gradcheck."""
 
 from autodiff import nn
+from autodiff.affine import affine
 from autodiff.backprop import unbroadcast
 from autodiff.dot import to_dot
 from autodiff.gradcheck import GradcheckResult, gradcheck
@@ -32,6 +33,7 @@ __all__ = [
     "GradcheckResult",
     "Tensor",
     "abs",
+    "affine",
     "concatenate",
     "cross_entropy",
     "exp",

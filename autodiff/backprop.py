@@ -21,6 +21,20 @@ def unbroadcast(grad, shape):
     return np.add.reduce(grad, axis=stretched, keepdims=True)
 
 
+def spread(grad, shape):
+    """`np.broadcast_to(grad, shape)`, the read-only view a sum or a mean hands back to its input:
+    every element it reduced gets the same gradient.
+
+    A full reduction's one number is spread with zero strides directly: broadcast_to's general
+    setup costs more than a small reduction's whole backward.
+    """
+    if grad.ndim:
+        return np.broadcast_to(grad, shape)
+    view = np.ndarray(shape, np.float64, np.asarray(grad, np.float64), 0, (0,) * len(shape))
+    view.flags.writeable = False
+    return view
+
+
 def accumulate(t, grad):
     """Add `grad` into `t.grad` (fan-out: every use of a tensor contributes).
 

@@ -6,6 +6,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from autodiff.affine import affine
 from autodiff.ops import relu, sigmoid, tanh
 from autodiff.tensor import Tensor
 
@@ -51,7 +52,7 @@ def _collect(value, found, seen):
 
 
 class Linear(Module):
-    """`x @ W + b` with W of shape (in_features, out_features) and b of zeros.
+    """`x @ W + b` (one `affine` node) with W of shape (in_features, out_features) and b of zeros.
 
     init="xavier": W ~ U(-a, a), a = sqrt(6 / (in + out)) (Glorot, for tanh and sigmoid);
     init="he": W ~ N(0, 2 / in) (for relu). `rng` is a numpy Generator or an int seed.
@@ -71,7 +72,7 @@ class Linear(Module):
         self.b = Tensor(np.zeros(out_features), requires_grad=True, name="b")
 
     def forward(self, x):
-        return x @ self.W + self.b
+        return affine(x, self.W, self.b)
 
 
 class MLP(Module):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autodiff.backprop import accumulate, unbroadcast
+from autodiff.backprop import accumulate, spread, unbroadcast
 from autodiff.tensor import Tensor, lift, result
 
 # ---- elementwise ----------------------------------------------------------------------
@@ -39,7 +39,12 @@ def tanh(x):
     y = np.tanh(x.data)
 
     def backward(g):
-        accumulate(x, g * (1.0 - y * y))
+        # g * (1 - y^2), as tanh' = 1 - tanh^2, built in one array (numpy makes a second one for
+        # `1.0 - y * y`): a (256, 256) layer's backward then peaks 512 KiB lower.
+        local = np.multiply(y, y, out=np.empty(y.shape))
+        np.subtract(1.0, local, out=local)
+        local *= g
+        accumulate(x, local)
 
     return result(y, (x,), backward, "tanh")
 
@@ -90,7 +95,7 @@ def sum(x, axis=None, keepdims=False):
     shape = x.data.shape
 
     def backward(g):
-        accumulate(x, np.broadcast_to(_restore_axes(g, axis, keepdims), shape))
+        accumulate(x, spread(_restore_axes(g, axis, keepdims), shape))
 
     return result(x.data.sum(axis=axis, keepdims=keepdims), (x,), backward, "sum")
 
@@ -102,7 +107,7 @@ def mean(x, axis=None, keepdims=False):
     count = x.data.size / (np.size(y) or 1)  # `or 1`: an empty result spreads nothing
 
     def backward(g):
-        accumulate(x, np.broadcast_to(_restore_axes(g / count, axis, keepdims), shape))
+        accumulate(x, spread(_restore_axes(g / count, axis, keepdims), shape))
 
     return result(y, (x,), backward, "mean")
 

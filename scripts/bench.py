@@ -8,6 +8,7 @@ import os
 import resource
 import statistics
 import time
+from functools import partial
 
 import numpy as np
 from bench_load import add_load_args, add_long_args, bench_load, bench_long
@@ -15,6 +16,7 @@ from bench_logging import add_logging_args, bench_logging
 from bench_searches import add_searches_args, bench_searches
 from bench_sweep import add_sweep_args, bench_sweep
 from hand_mlp import hand_step
+from hand_surfaces import quadratic_step, rosenbrock_step
 
 import autodiff
 from autodiff import nn
@@ -23,9 +25,13 @@ from optimizers import Momentum
 # ---- autodiff: one training step, engine versus hand-written numpy ----------------------
 
 # (batch, sizes, goal for engine/hand): the project's performance targets.
-AUTODIFF_CASES = [(64, [64, 64, 10], 1.5), (256, [64, 256, 10], 1.1)]
+AUTODIFF_CASES = [(64, [64, 64, 10], 1.3), (256, [64, 256, 10], 1.05)]
 LR = 0.01
 MOMENTUM = 0.9
+# (task, learning rate, momentum, goal): the sweeps' 2-D tasks, where the engine's per-op
+# bookkeeping is most of the step. Momentum 0.99 keeps every coordinate of the quadratic's point
+# at |lambda| = 0.995 per step, far from underflow (and its slow arithmetic) for 10^5 steps.
+TASK_CASES = [("quadratic", 0.01, 0.99, 3.0), ("rosenbrock", 1e-4, 0.9, 3.0)]
 
 
 def engine_step(model, optimizer, x, y):
@@ -52,15 +58,42 @@ def _make_side(side, batch, sizes):
     return (lambda: hand_step(arrays, velocities, x, y, LR, MOMENTUM)), arrays
 
 
-def _side_worker(conn, side, batch, sizes):
-    """Time blocks of steps of one side on request, in a process of its own.
+def task_engine_step(task, optimizer):
+    """The task's loss and its backward through the engine, then optimizers.Momentum."""
+    loss = task.loss(None)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    return loss.data
 
-    Separate processes keep separate heaps: in one process, whichever side grows the heap
-    pays the page faults the other then reuses, which skews the ratio either way.
+
+def _make_task_side(side, name, lr, alpha):
+    """The task's start, the same for both sides; returns (step, parameter arrays)."""
+    from trainer.tasks.quadratic import Quadratic
+    from trainer.tasks.rosenbrock import Rosenbrock
+
+    task = {"quadratic": Quadratic, "rosenbrock": Rosenbrock}[name]()
+    if side == "engine":
+        optimizer = Momentum(task.parameters(), lr=lr, momentum=alpha)
+        return (lambda: task_engine_step(task, optimizer)), [task.point.data]
+    theta, velocity = task.point.data.copy(), np.zeros(2)
+    if name == "quadratic":
+        curvature = task.curvature
+        return (lambda: quadratic_step(theta, velocity, curvature, lr, alpha)), [theta]
+    return (lambda: rosenbrock_step(theta, velocity, lr, alpha)), [theta]
+
+
+def _side_worker(conn, make, sides):
+    """Time blocks of steps of the given sides on request, in a process of their own.
+
+    By default each side gets a process: in one process, whichever side grows the heap pays
+    the page faults the other then reuses, which skews the ratio either way.
     """
-    step, arrays = _make_side(side, batch, sizes)
+    made = {side: make(side) for side in sides}
     clock = time.perf_counter
-    while steps := conn.recv():
+    while (request := conn.recv()) is not None:
+        side, steps = request
+        step = made[side][0]
         times = []
         faults = _page_faults()
         for _ in range(steps):
@@ -68,7 +101,7 @@ def _side_worker(conn, side, batch, sizes):
             step()
             times.append(clock() - start)
         conn.send((times, _page_faults() - faults))
-    conn.send(arrays)
+    conn.send({side: arrays for side, (_, arrays) in made.items()})
 
 
 def _page_faults():
@@ -80,45 +113,57 @@ def _page_faults():
 # glibc settings that keep freed memory in the process: no trimming of the heap top and no
 # mmap for arrays below 16 MiB, so no step pays page faults for memory the last one released.
 KEEP_HEAP = {"MALLOC_TRIM_THRESHOLD_": str(1 << 30), "MALLOC_MMAP_THRESHOLD_": str(16 << 20)}
+# The step is compared on one core: a BLAS that spreads a (256, 256) product over threads would
+# time the machine's other load as much as the engine.
+ONE_BLAS_THREAD = dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1")
+SIDES = ("engine", "hand")
 
 
-def _bench_case(batch, sizes, blocks, steps, warmup, keep_heap=False):
-    """{side: (median microseconds per step, page faults per step)} and the parameter drift."""
+def _start_workers(make, keep_heap, one_process):
+    """{side: connection to the process that runs it}, and the processes."""
     ctx = multiprocessing.get_context("spawn")
+    groups = [SIDES] if one_process else [(side,) for side in SIDES]
     conns, procs = {}, []
     saved_env = dict(os.environ)
+    os.environ.update(ONE_BLAS_THREAD)  # read by each worker's numpy when it starts
     if keep_heap:  # read by each worker's allocator when it starts
         os.environ.update(KEEP_HEAP)
     try:
-        for side in ("engine", "hand"):
+        for group in groups:
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_side_worker, args=(child, side, batch, sizes), daemon=True)
+            proc = ctx.Process(target=_side_worker, args=(child, make, group), daemon=True)
             proc.start()
-            conns[side] = parent
-            procs.append(proc)
+            conns.update(dict.fromkeys(group, parent))
+            procs.append((proc, parent))
     finally:
         os.environ.clear()
         os.environ.update(saved_env)
-    times = {"engine": [], "hand": []}
-    faults = {"engine": 0, "hand": 0}
+    return conns, procs
+
+
+def _bench_case(make, blocks, steps, warmup, keep_heap=False, one_process=False):
+    """{side: (median microseconds per step, page faults per step)} and the parameter drift."""
+    conns, procs = _start_workers(make, keep_heap, one_process)
+    times = {side: [] for side in SIDES}
+    faults = dict.fromkeys(SIDES, 0)
     try:
-        for conn in conns.values():
-            conn.send(warmup)
-            conn.recv()
+        for side in SIDES:
+            conns[side].send((side, warmup))
+            conns[side].recv()
         for b in range(blocks):
             # Short blocks alternate, and so does which side goes first, so that the load
             # of a shared machine falls on both sides alike.
-            for side in ("engine", "hand") if b % 2 == 0 else ("hand", "engine"):
-                conns[side].send(steps)
+            for side in SIDES if b % 2 == 0 else SIDES[::-1]:
+                conns[side].send((side, steps))
                 block_times, block_faults = conns[side].recv()
                 times[side] += block_times
                 faults[side] += block_faults
         finals = {}
-        for side, conn in conns.items():
-            conn.send(0)
-            finals[side] = conn.recv()
+        for _, conn in procs:
+            conn.send(None)
+            finals.update(conn.recv())
     finally:
-        for proc in procs:
+        for proc, _ in procs:
             proc.join(timeout=10)
     # Both ran the same number of steps from the same start, so they must agree.
     drift = max(
@@ -143,35 +188,52 @@ def add_autodiff_args(parser):
         help="stop glibc handing freed memory back after each step (both sides), so page "
         "faults, which a loaded VM makes slow and erratic, drop out of the comparison",
     )
+    parser.add_argument(
+        "--one-process",
+        action="store_true",
+        help="run both sides of a case in one process (the allocator's heap shared between "
+        "them), as a step runs inside a larger program",
+    )
 
 
 def bench_autodiff(args):
-    """Time one MLP training step: autodiff engine versus hand-written numpy."""
+    """Time one training step: autodiff engine versus hand-written numpy (MLP, quadratic,
+    Rosenbrock)."""
     print(
-        "one step = forward, backward, Momentum update; tanh MLP, softmax cross-entropy; "
-        "engine: autodiff + optimizers.Momentum, hand: all numpy written out"
+        "one step = forward, backward, Momentum update; engine: autodiff + optimizers.Momentum, "
+        "hand: all numpy written out; MLP: tanh, softmax cross-entropy; one BLAS thread"
     )
+    where = "both sides in one process" if args.one_process else "each side in its own process"
     print(
-        f"median over {args.blocks} x {args.steps} steps per side; "
-        "each side in its own process, blocks alternating"
+        f"median over {args.blocks} x {args.steps} steps per side; {where}, blocks alternating"
         + ("; heap kept (glibc trimming off)" if args.keep_heap else "")
     )
-    row = "{:>5}  {:<14}{:>10}{:>10}{:>7}{:>7}  {:<7}{:>18}"
-    header = ("batch", "sizes", "engine us", "hand us", "ratio", "goal", "", "faults/step e, h")
-    print(row.format(*header))
+    timing = (args.blocks, args.steps, args.warmup, args.keep_heap, args.one_process)
+    row = "{:<26}{:>10}{:>10}{:>7}{:>8}  {:<7}{:>17}"
+    columns = ("engine us", "hand us", "ratio", "goal", "", "faults/step e, h")
+    print(row.format("batch  sizes", *columns))
     drifts = []
     for batch, sizes, goal in AUTODIFF_CASES:
-        per_step, drift = _bench_case(
-            batch, sizes, args.blocks, args.steps, args.warmup, args.keep_heap
-        )
-        (engine_us, engine_faults), (hand_us, hand_faults) = per_step["engine"], per_step["hand"]
-        ratio = engine_us / hand_us
-        cells = (f"{engine_us:.1f}", f"{hand_us:.1f}", f"{ratio:.2f}", f"<={goal}")
-        verdict = "ok" if ratio <= goal else "MISSED"
-        faults = f"{engine_faults:.0f}, {hand_faults:.0f}"
-        print(row.format(batch, str(sizes), *cells, verdict, faults))
+        per_step, drift = _bench_case(partial(_make_side, batch=batch, sizes=sizes), *timing)
+        print(row.format(f"{batch:>5}  {sizes}", *_cells(per_step, goal)))
+        drifts.append(drift)
+    print(row.format("task   lr, momentum", *columns))
+    for name, lr, alpha, goal in TASK_CASES:
+        make = partial(_make_task_side, name=name, lr=lr, alpha=alpha)
+        per_step, drift = _bench_case(make, *timing)
+        print(row.format(f"{name:<11}{lr:g}, {alpha:g}", *_cells(per_step, goal)))
         drifts.append(drift)
     print(f"both sides end with the same parameters (max difference {max(drifts):.0e})")
+    print("a benchmark to read, not a test: the ratios move with the machine's load")
+
+
+def _cells(per_step, goal):
+    """A row's cells after its name: engine and hand us, ratio, goal, verdict, page faults."""
+    (engine_us, engine_faults), (hand_us, hand_faults) = per_step["engine"], per_step["hand"]
+    ratio = engine_us / hand_us
+    verdict = "ok" if ratio <= goal else "MISSED"
+    faults = f"{engine_faults:.0f}, {hand_faults:.0f}"
+    return f"{engine_us:.1f}", f"{hand_us:.1f}", f"{ratio:.2f}", f"<={goal:g}", verdict, faults
 
 
 # ---- command table: add a subcommand with one entry ------------------------------------

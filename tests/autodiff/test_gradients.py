@@ -194,3 +194,56 @@ def test_random_log_softmax_and_cross_entropy(logits, data):
     labels = data.draw(hnp.arrays(np.int64, n, elements=st.integers(0, classes - 1)))
     check(autodiff.log_softmax, logits)
     check(lambda z: autodiff.cross_entropy(z, labels), logits)
+
+
+# ---- the fused affine op: x @ W + b as one node -------------------------------------------
+
+# (x, W, b) shapes: a batch of rows times weights plus a bias of the output's width or a scalar
+# (one fused node), and shapes the fused node hands to matmul and add (a bias per row or per
+# batch element, 1-D x, stacked x).
+AFFINE_SHAPES = [
+    ((2, 3), (3, 4), (4,)),
+    ((1, 3), (3, 4), (4,)),
+    ((2, 1), (1, 3), (3,)),
+    ((2, 3), (3, 1), (1,)),
+    ((2, 3), (3, 4), ()),
+    ((2, 3), (3, 4), (1, 4)),
+    ((2, 3), (3, 4), (2, 4)),
+    ((2, 3), (3, 1), (2, 1)),
+    ((3,), (3, 4), (4,)),
+    ((2, 2, 3), (3, 4), (4,)),
+]
+
+
+@pytest.mark.parametrize("shapes", AFFINE_SHAPES, ids=str)
+def test_affine(shapes):
+    x, w, b = (values(shape, seed=seed) for seed, shape in enumerate(shapes))
+    check(autodiff.affine, x, w, b)
+    out = autodiff.affine(x, w, b)
+    np.testing.assert_array_equal(out.data, x @ w + b)
+
+
+@pytest.mark.parametrize("shapes", AFFINE_SHAPES, ids=str)
+def test_affine_gradients_are_those_of_matmul_plus_add(shapes):
+    """Bit for bit: a layer's training is unchanged by fusing its two ops into one."""
+    fused, apart = [
+        [
+            autodiff.Tensor(values(shape, seed=seed), requires_grad=True)
+            for seed, shape in enumerate(shapes)
+        ]
+        for _ in range(2)
+    ]
+    weights = values(
+        np.broadcast_shapes(np.matmul(fused[0].data, fused[1].data).shape, shapes[2]), seed=9
+    )
+    autodiff.affine(*fused).backward(weights)
+    (apart[0] @ apart[1] + apart[2]).backward(weights)
+    for f, a in zip(fused, apart, strict=True):
+        np.testing.assert_array_equal(f.grad, a.grad)
+
+
+def test_affine_is_one_node_in_a_linear_layer():
+    layer = autodiff.nn.Linear(3, 4, rng=0)
+    out = layer(values((2, 3)))
+    assert autodiff.dot.op_name(out) == "affine"
+    assert out._prev[1:] == (layer.W, layer.b)

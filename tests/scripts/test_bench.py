@@ -47,6 +47,36 @@ def test_cli_prints_both_cases(extra, tmp_path):
         assert abs(ratio - engine_us / hand_us) < 0.01 * ratio + 0.01
 
 
+@pytest.mark.parametrize("name", ["quadratic", "rosenbrock"])
+def test_engine_and_hand_written_task_steps_agree(bench, name):
+    lr, alpha = {case[0]: case[1:3] for case in bench.TASK_CASES}[name]
+    engine, engine_params = bench._make_task_side("engine", name, lr, alpha)
+    hand, hand_params = bench._make_task_side("hand", name, lr, alpha)
+    np.testing.assert_array_equal(engine_params[0], hand_params[0])
+    losses = [(float(engine()), float(hand())) for _ in range(200)]
+    for engine_loss, hand_loss in losses:
+        assert engine_loss == pytest.approx(hand_loss, rel=1e-12)
+    assert losses[-1][0] < 0.9 * losses[0][0]  # the step does train
+    np.testing.assert_allclose(engine_params[0], hand_params[0], rtol=1e-12)
+
+
+def test_cli_in_one_process_prints_every_case_beside_its_goal(tmp_path):
+    args = ["autodiff", "--blocks", "2", "--steps", "3", "--warmup", "1", "--one-process"]
+    done = run_script("bench.py", *args, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "both sides in one process" in done.stdout
+    rows = {line.split()[0]: line.split() for line in done.stdout.splitlines() if "<=" in line}
+    assert sorted(rows) == ["256", "64", "quadratic", "rosenbrock"]
+    goals = {"64": "<=1.3", "256": "<=1.05", "quadratic": "<=3", "rosenbrock": "<=3"}
+    for name, row in rows.items():
+        at = row.index(goals[name])
+        engine_us, hand_us, ratio = (float(v) for v in row[at - 3 : at])
+        # Each is printed to 0.1 us, and a task's hand step takes a few us: allow for rounding.
+        rounding = ratio * (0.05 / engine_us + 0.05 / hand_us) + 0.005
+        assert abs(ratio - engine_us / hand_us) <= rounding * 1.01
+        assert row[at + 1] in ("ok", "MISSED")
+
+
 def test_the_serial_baseline_trains_as_the_engine_does(bench):
     """bench.py sweep's (c): the hand-written loop computes the trials the sweep runs."""
     import bench_serial
