@@ -1,5 +1,6 @@
 """Trials in Ray workers: several trials per Ray task, their Results handed back as they finish."""
 
+import dataclasses
 import json
 import math
 import traceback
@@ -52,8 +53,11 @@ def run_trials(trials: list[Trial]) -> list[Result]:
     # Imported here, in the worker: the driver never trains, and never pays for matplotlib.
     from trainer.training.trial import run_trial
 
-    node = ray.get_runtime_context().get_node_id()
-    return [run_trial(trial.config, trial.trial_id, node) for trial in trials]
+    node, address = ray.get_runtime_context().get_node_id(), ray.util.get_node_ip_address()
+    return [
+        dataclasses.replace(run_trial(trial.config, trial.trial_id, node), node_address=address)
+        for trial in trials
+    ]
 
 
 def chunks(trials: list[Trial], cpus: int, per_task: int | None) -> list[list[Trial]]:
