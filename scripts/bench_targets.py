@@ -1,5 +1,8 @@
-"""Where `bench.py load` records: a fresh sqlite file per run, or an mlflow server on a PostgreSQL
-of its own (proxied artifacts), a fresh experiment per run; the same calls read back from each."""
+"""Where `bench.py load` records: fresh sqlite files, or one mlflow server on PostgreSQL.
+
+The sqlite target gives each run a file of its own; the server target starts a PostgreSQL of its
+own with an `mlflow server` on it (proxied artifacts) and gives each run an experiment of its own.
+"""
 
 import os
 import shutil

@@ -1,6 +1,9 @@
-"""Every Ray the tests start, and every sweep they run, binds 127.0.0.1 only (see ray_setup.py);
-`postgres`: the session's throwaway PostgreSQL (tests/helpers/postgres.py), started when first
-asked for."""
+"""Session setup: a local Ray binds 127.0.0.1 only; a PostgreSQL and a server on it, on demand.
+
+Every Ray the tests start, and every sweep they run, binds 127.0.0.1 only (see ray_setup.py).
+`postgres` is the session's throwaway PostgreSQL (tests/helpers/postgres.py), `postgres_server`
+an mlflow server on it; each starts when a test first asks for it.
+"""
 
 import os
 
@@ -25,3 +28,16 @@ def postgres():
         yield server.start().migrate()
     finally:
         server.remove()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(postgres, tmp_path_factory):
+    """One `mlflow server` on a database of the session's PostgreSQL, artifacts proxied
+    (--artifacts-destination, no --default-artifact-root); each test logs to an experiment of
+    its own. A test may stop and start it again on the same port and database."""
+    from support import MlflowServer
+
+    folder = tmp_path_factory.mktemp("postgres-server")
+    server = MlflowServer(folder, backend=postgres.database()).start()
+    yield server
+    server.stop()

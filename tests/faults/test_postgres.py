@@ -1,5 +1,4 @@
-"""Sweeps straight on PostgreSQL (tracking.uri=postgresql://...): recorded exactly once, a rerun
-with nothing to do, and a login PostgreSQL refuses said in one line before anything starts."""
+"""Sweeps straight on PostgreSQL: recorded once, a rerun with nothing to do, a bad login refused."""
 
 import re
 

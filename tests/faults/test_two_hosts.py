@@ -1,6 +1,9 @@
-"""Two hosts that share nothing but the code's folder, set up by the README's "Scaling out"
-commands as written: an `mlflow server` on PostgreSQL and Ray's head on this machine, and a
-second Ray node in its own network namespace (a veth pair) and mount namespace (a fresh /tmp)."""
+"""Two hosts that share nothing but the code's folder, set up by the README's commands.
+
+The README's "Scaling out" block as written: an `mlflow server` on PostgreSQL and Ray's head on
+this machine, a second Ray node in its own network namespace (a veth pair) and mount namespace
+(a fresh /tmp).
+"""
 
 import os
 import shutil

@@ -1,6 +1,8 @@
-"""A second host on this machine that shares nothing with the first but the code's folder: its
-own network namespace joined by a veth pair in a private /30, its own mount namespace with a
-fresh /tmp. Processes started there, and Ray nodes anywhere, are stopped by their process tree."""
+"""A second host on this machine that shares nothing with the first but the code's folder.
+
+Its own network namespace, joined by a veth pair in a private /30, and its own mount namespace
+with a fresh /tmp. Processes started there, and Ray nodes anywhere, are stopped by their tree.
+"""
 
 import ipaddress
 import os

@@ -1,5 +1,7 @@
-"""A throwaway PostgreSQL for the tests: one cluster a session, one database a test, each a copy
-of one database MLflow migrated once."""
+"""A throwaway PostgreSQL for the tests: one cluster a session, one migrated database a test.
+
+Each test's database is a copy (CREATE DATABASE ... TEMPLATE) of one that MLflow migrated once.
+"""
 
 import importlib.util
 import itertools

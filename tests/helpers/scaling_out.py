@@ -1,5 +1,8 @@
-"""The README's "Scaling out" block, run as it says: each command on the head node (this
-machine) or on every other node (a SecondHost), placeholders and addresses put in."""
+"""The README's "Scaling out" block, run as it says, each command on the node it names.
+
+The head node is this machine; every other node is a SecondHost. Placeholders and addresses
+are put in; a few test-only flags are added (see FOREGROUND).
+"""
 
 import os
 import re

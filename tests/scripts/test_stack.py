@@ -1,5 +1,4 @@
-"""scripts/stack.py: `up --ray` brings PostgreSQL, an mlflow server on it and a Ray head up on
-loopback and says what to pass; `down --delete` stops exactly those processes and their data."""
+"""scripts/stack.py: `up --ray` starts the local stack and says what to pass; `down` stops it."""
 
 import json
 import os

@@ -121,16 +121,6 @@ class TestPostgres(StoreContract):
         return Opener(postgres.database(), in_child=True)
 
 
-@pytest.fixture(scope="module")
-def postgres_server(postgres, tmp_path_factory):
-    """`mlflow server` on PostgreSQL, artifacts proxied: --artifacts-destination and no
-    --default-artifact-root, so clients are handed mlflow-artifacts: URIs."""
-    folder = tmp_path_factory.mktemp("postgres-server")
-    server = MlflowServer(folder, backend=postgres.database()).start()
-    yield server
-    server.stop()
-
-
 @pytest.mark.slow
 class TestMlflowServerOnPostgres(StoreContract):
     """The same suite through a real `mlflow server` backed by PostgreSQL, its artifacts proxied."""

@@ -1,5 +1,8 @@
-"""A database tracking URI before anything starts: its scheme as MLflow spells it, its driver
-installed, and a PostgreSQL that lets the user in. Read-only: nothing is created or migrated."""
+"""A database tracking URI checked before anything starts, read-only: scheme, driver, login.
+
+Its scheme as MLflow spells it (postgresql://, not postgres://), its driver installed, and a
+PostgreSQL that lets the user in. Nothing is created or migrated.
+"""
 
 import re
 from urllib.parse import urlparse
