@@ -8,6 +8,7 @@ from mlflow import MlflowClient
 from support import assert_exactly_once, parents, run_script
 
 from trainer import contract
+from trainer.sweep import load_sweep
 from trainer.tracking.curve import from_npz
 
 pytestmark = pytest.mark.slow
@@ -37,6 +38,8 @@ def test_a_sweep_on_postgresql_is_recorded_once_and_a_rerun_has_nothing_to_do(
         assert curve.size == 200 and np.isfinite(curve).all()
         assert len(client.get_metric_history(run.info.run_id, contract.TRAIN_LOSS)) == 200
     assert client.get_run(parent.info.run_id).data.metrics[contract.TRIALS] == 4
+    rows = load_sweep(parent.info.run_id, uri).rows  # read back in bulk from the tables
+    assert sorted(row["trial_id"] for row in rows) == sorted(r.data.tags["trial_id"] for r in runs)
 
     again = run_script("sweep.py", *args, cwd=tmp_path, check=True)
     assert re.search(r"4 trials, 4 already done, 0 to run", again.stdout), again.stdout
