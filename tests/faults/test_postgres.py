@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 from mlflow import MlflowClient
-from support import assert_exactly_once, parents, run_script
+from support import assert_exactly_once, children, parents, run_script, store_with_trials
 
 from trainer import contract
 from trainer.sweep import load_sweep
@@ -67,3 +67,25 @@ def test_a_login_postgresql_refuses_is_one_line_exit_2_and_nothing_starts(
     assert line.startswith("error: tracking.uri=postgresql://gradsweep:***@127.0.0.1:"), line
     assert says in line and "wrongpw" not in line
     assert list(tmp_path.iterdir()) == []
+
+
+def test_postgresql_away_is_a_store_away_spooled_then_logged_never_a_failed_child(
+    postgres, tmp_path, monkeypatch
+):
+    """Straight on PostgreSQL, a stopped server is a store that is away (its errors transient):
+    the result goes to the spool, and is logged once it is back, as a FINISHED child."""
+    monkeypatch.chdir(tmp_path)  # the spool of a database store is in the working directory
+    uri = postgres.database()
+    store, (first, second) = store_with_trials(uri, "0.01,0.02")
+    postgres.stop()
+    try:
+        assert not store.log(first, "while away")  # not written: kept in the spool
+    finally:
+        postgres.cluster.start()
+    assert [entry.trial_id for entry in store.spool.entries()] == [first.trial_id]
+    assert store.drain() == 0 and store.log(second, "after")
+    parent_id = store.status()[2]
+    store.close()
+    runs = children(MlflowClient(uri), parent_id)
+    assert sorted(run.info.run_name for run in runs) == ["after", "while away"]
+    assert {run.info.status for run in runs} == {"FINISHED"}
