@@ -112,14 +112,16 @@ class PostgresCluster:
 
     def stop(self, timeout: float = 60) -> None:
         """Fast shutdown by the postmaster's own pid (SIGINT): clients are disconnected, what
-        was committed is kept; waits until it has exited."""
+        was committed is kept; waits until it has exited (after `timeout`, an immediate
+        shutdown, SIGQUIT, which recovers from its log at the next start)."""
         pid = self.pid()
-        if pid is None:
-            return
-        os.kill(pid, signal.SIGINT)
-        deadline = time.monotonic() + timeout
-        while self.pid() == pid and time.monotonic() < deadline:
-            time.sleep(0.05)
+        for sig, wait in ((signal.SIGINT, timeout), (signal.SIGQUIT, 10)):
+            if pid is None or self.pid() != pid:
+                return
+            os.kill(pid, sig)
+            deadline = time.monotonic() + wait
+            while self.pid() == pid and time.monotonic() < deadline:
+                time.sleep(0.05)
 
     def execute(self, statement: str, database: str = "postgres") -> None:
         """One statement outside a transaction (CREATE DATABASE must be), as the superuser."""

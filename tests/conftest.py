@@ -23,7 +23,7 @@ def postgres():
     reason = helper.missing()
     if reason:  # CI installs PostgreSQL (.ci/run): there, a missing one is a failure
         (pytest.fail if os.environ.get("CI") else pytest.skip)(reason)
-    server = helper.TestPostgres()
+    server = helper.ThrowawayPostgres()
     try:
         yield server.start().migrate()
     finally:

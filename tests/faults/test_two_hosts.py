@@ -6,7 +6,6 @@ this machine, a second Ray node in its own network namespace (a veth pair) and m
 """
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -43,7 +42,6 @@ def cluster(postgres, tmp_path_factory):
         yield stack.up()
     finally:
         stack.down()
-        shutil.rmtree(stack.ray_temp, ignore_errors=True)
 
 
 def local_stores(folder: Path) -> set[str]:

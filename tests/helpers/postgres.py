@@ -34,12 +34,10 @@ def missing() -> str | None:
     return None
 
 
-class TestPostgres:
+class ThrowawayPostgres:
     """The session's cluster on 127.0.0.1 (its socket and data in a folder of its own, which
     the `postgres` user owns when the tests run as root): `database()` is a new copy of the
     migrated database; `stop()` and `start()` take the whole server away and back."""
-
-    __test__ = False  # not a test class, whatever its name
 
     def __init__(self):
         # Not under pytest's temporary folders: they are private to the user running the tests,
@@ -48,11 +46,11 @@ class TestPostgres:
         self.cluster = _pg_cluster().PostgresCluster(self.folder, free_port(), quick=True)
         self._numbers = itertools.count()
 
-    def start(self) -> "TestPostgres":
+    def start(self) -> "ThrowawayPostgres":
         self.cluster.init().start()
         return self
 
-    def migrate(self) -> "TestPostgres":
+    def migrate(self) -> "ThrowawayPostgres":
         """The template: MLflow's schema migrated once, its connections closed (a template
         must have none while it is copied)."""
         from mlflow import MlflowClient

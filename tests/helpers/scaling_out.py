@@ -7,6 +7,7 @@ are put in; a few test-only flags are added (see FOREGROUND).
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -136,6 +137,7 @@ class ScalingOut:
         self.host.remove()
         for process in reversed(self.started):
             stop_tree(process)
+        shutil.rmtree(self.ray_temp, ignore_errors=True)
 
 
 def healthy(uri: str, process: subprocess.Popen, timeout: float = 120) -> None:
