@@ -3,7 +3,6 @@
 import json
 import os
 import pickle
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import time
 from pathlib import Path
 
 from bench_sweep import GRID
+from bench_targets import TARGETS, SqliteTarget
 
 SCRIPTS = Path(__file__).resolve().parent
 MOMENTA = [0.0, 0.3, 0.6, 0.9]
@@ -101,17 +101,7 @@ def sweep_command(grid: list[str], store: Path | None) -> list[str]:
 
 
 def train_loss_points(store: Path) -> int:
-    with sqlite3.connect(store / "mlflow.db") as db:
-        return db.execute("SELECT COUNT(*) FROM metrics WHERE key = 'train_loss'").fetchone()[0]
-
-
-def parent_metrics(store: Path) -> dict:
-    with sqlite3.connect(store / "mlflow.db") as db:
-        rows = db.execute(
-            "SELECT key, value FROM latest_metrics WHERE run_uuid IN "
-            "(SELECT run_uuid FROM tags WHERE key = 'sweep_id')"
-        ).fetchall()
-    return dict(rows)
+    return SqliteTarget(store.parent).points(store.name)
 
 
 def cpu_line(by_role: dict[str, float], total: float, wall: float) -> str:
@@ -148,14 +138,14 @@ def floor_results(grid: list[str], path: Path) -> None:
     path.write_bytes(pickle.dumps(results))
 
 
-def run_floor(folder: str, results: str) -> None:
-    """The floor, in a process of its own: MLflow's import, a fresh store, a parent run, then
-    exactly the calls the sweep's store makes per trial (tracking.log_result); no training,
-    no Hydra, no Ray."""
+def run_floor(uri: str, experiment: str, results: str) -> None:
+    """The floor, in a process of its own: MLflow's import, a fresh store or experiment, a
+    parent run, then exactly the calls the sweep's store makes per trial
+    (tracking.log_result); no training, no Hydra, no Ray."""
     from trainer.tracking.run_record import log_result, open_store
 
     results = pickle.loads(Path(results).read_bytes())
-    client, experiment_id = open_store(f"sqlite:///{folder}/mlflow.db", "gradsweep")
+    client, experiment_id = open_store(uri, experiment)
     parent = client.create_run(experiment_id, run_name="floor", tags={"sweep_id": "floor"})
     tags = {"mlflow.parentRunId": parent.info.run_id}
     started = time.perf_counter()
@@ -169,35 +159,59 @@ def add_load_args(parser):
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--cpus", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=1, help="median of this many (issue: 3)")
+    parser.add_argument(
+        "--store",
+        choices=sorted(TARGETS),
+        default="sqlite",
+        help="sqlite: a fresh file each; server: an mlflow server on a PostgreSQL of its own",
+    )
 
 
 def bench_load(args):
-    """Many short quadratic trials into sqlite, against a bare loop of the same MLflow calls."""
+    """Many short quadratic trials into a store, against a bare loop of the same MLflow calls."""
     cpus = args.cpus or os.cpu_count()
     grid = load_grid(args.trials, args.steps, cpus)
-    sweeps, floors = [], []
+    sweeps, floors, elsewhere = [], [], {}
     with tempfile.TemporaryDirectory() as scratch:
         results = Path(scratch) / "results.pickle"
         floor_results(grid, results)
-        for repeat in range(args.repeats):
-            store = Path(scratch) / f"sweep{repeat}"
-            store.mkdir()
-            wall, total, by_role, _ = run_measured(sweep_command(grid, store), store)
-            parent = parent_metrics(store)
-            sweeps.append((wall, parent, total, by_role, train_loss_points(store)))
-            bare = Path(scratch) / f"floor{repeat}"
-            bare.mkdir()
-            floor = [sys.executable, __file__, "floor", str(bare), str(results)]
-            wall, total, by_role, stdout = run_measured(floor, bare)
-            floors.append((wall, json.loads(stdout.splitlines()[-1])))
-    wall, parent, total, by_role, points = sorted(sweeps, key=lambda s: s[0])[len(sweeps) // 2]
+        target = TARGETS[args.store](Path(scratch))
+        try:
+            for repeat in range(args.repeats):
+                for kind in ("sweep", "floor"):
+                    name = f"{kind}{repeat}"
+                    uri, experiment = target.uri(name)
+                    cwd = Path(scratch) / f"cwd-{name}"
+                    cwd.mkdir()
+                    if kind == "sweep":
+                        command = [sys.executable, str(SCRIPTS / "sweep.py"), *grid]
+                        command += [f"tracking.uri={uri}", f"tracking.experiment={experiment}"]
+                    else:
+                        command = [sys.executable, __file__, "floor", uri, experiment, str(results)]
+                    before = target.cpu()
+                    wall, total, by_role, stdout = run_measured(command, cwd)
+                    spent = {k: v - before[k] for k, v in target.cpu().items()}
+                    elsewhere[name] = spent
+                    if kind == "sweep":
+                        parent = target.parent_metrics(name)
+                        sweeps.append((wall, parent, total, by_role, target.points(name), name))
+                    else:
+                        floors.append((wall, json.loads(stdout.splitlines()[-1]), name))
+        finally:
+            target.close()
+    report_load(args, cpus, target.label, sweeps, floors, elsewhere)
+
+
+def report_load(args, cpus, label, sweeps, floors, elsewhere) -> None:
+    median = sorted(sweeps, key=lambda s: s[0])[len(sweeps) // 2]
+    wall, parent, total, by_role, points, name = median
     floor_wall = statistics.median(f[0] for f in floors)
     loop = statistics.median(f[1]["loop_s"] for f in floors)
     runs = floors[0][1]["runs"]
     driver = parent["wall_time_s"]
     print(
         f"{runs} quadratic trials of {args.steps} steps on {cpus} CPUs, {points // runs} "
-        f"train_loss points each; fresh sqlite stores; medians of {args.repeats}"
+        f"train_loss points each; {label}; medians of {args.repeats}"
     )
     print(f"{'':<34}{'whole process':>14}{'in the loop':>13}")
     print(f"{'MLflow floor (the same calls)':<34}{floor_wall:>12.1f} s{loop:>11.1f} s")
@@ -208,6 +222,10 @@ def bench_load(args):
     )
     print(f"logging in the store process: {parent['logging_s']:.1f} s")
     print(cpu_line(by_role, total, wall))
+    for kind, run in (("sweep", name), ("floor", floors[0][2])):
+        if elsewhere.get(run):
+            shares = ", ".join(f"{k} {v:.1f} s" for k, v in elsewhere[run].items())
+            print(f"CPU outside the measured process during the {kind}: {shares}")
 
 
 # ---- long: 10,000-step digits trials, tracking's cost ----------------------------------------
@@ -263,4 +281,4 @@ def bench_long(args):
 
 if __name__ == "__main__":
     if sys.argv[1] == "floor":
-        run_floor(sys.argv[2], sys.argv[3])
+        run_floor(sys.argv[2], sys.argv[3], sys.argv[4])

@@ -113,6 +113,16 @@ CASES = [
     sweep("tracking.uri=sqlite:///:memory:", "name a file"),
     sweep("tracking.uri=http://", "host:port"),
     sweep(f"tracking.uri=postgresql://u:secretpw@127.0.0.1:{CLOSED}/db", "running", names=":***@"),
+    sweep(
+        "tracking.uri=postgres://u:secretpw@db:5432/x",
+        "as in postgresql://u:***@db:5432/x",
+        names="tracking.uri=postgres://u:***@db",
+    ),
+    train(
+        "tracking.uri=postgres://u:secretpw@db:5432/x",
+        "as in postgresql://u:***@db:5432/x",
+        names="tracking.uri=postgres://u:***@db",
+    ),
     sweep("tracking.uri=sqlite:///{store}/missing/mlflow.db", "does not exist"),
     sweep("optimizer.lr=logspace(1,0,3)", "stop > 0"),
     sweep("optimizer.lr=interval(0,1)", "use sweep.search=random, sweep.search=sobol"),

@@ -8,7 +8,9 @@ provides the fixture `opener`: an object with `open(grid)` -> the Store as the d
 """
 
 import math
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,9 +46,11 @@ def sweep() -> Sweep:
 
 
 class StoreContract:
-    """Every store passes these; `records` is False for the store that records nothing."""
+    """Every store passes these; `records` is False for the store that records nothing, and
+    `artifacts` is how the URIs of a store's artifacts start (mlflow-artifacts: for a server's)."""
 
     records = True
+    artifacts = "file:"
 
     def test_every_store_implements_the_one_interface(self, opener, sweep):
         store = opener.open(sweep.grid)
@@ -251,3 +255,19 @@ class StoreContract:
         assert runs["refused"].info.status == "FAILED"
         assert runs["refused"].data.tags[contract.OUTCOME] == FAILED
         assert runs["fine"].data.tags[contract.OUTCOME] == CONVERGED
+
+    def test_each_run_s_artifacts_are_where_the_store_keeps_them(self, opener, sweep):
+        store = opener.open(sweep.grid)
+        store.log(sweep.results[0], NAMES[0])
+        store.finish(ParentSummary({}, {}, {"summary.txt": b"one"}, []), elapsed=1.0)
+        parent_id = store.status()[2]
+        store.close()
+        if not self.records:
+            return
+        client = opener.client()
+        [run] = children(client, parent_id, opener.experiment)
+        files = ((run.info.run_id, contract.TRAIN_LOSS_FILE), (parent_id, "summary.txt"))
+        for run_id, name in files:
+            assert client.get_run(run_id).info.artifact_uri.startswith(self.artifacts)
+            with tempfile.TemporaryDirectory() as folder:  # downloaded through the store's own way
+                assert Path(client.download_artifacts(run_id, name, folder)).stat().st_size > 0

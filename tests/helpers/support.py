@@ -116,11 +116,19 @@ def free_port() -> int:
 
 
 class MlflowServer:
-    """A real `mlflow server` on 127.0.0.1, backed by sqlite in `folder`; artifacts served by it."""
+    """A real `mlflow server` on `host` (127.0.0.1), backed by sqlite in `folder` or by the
+    database `backend` names; artifacts proxied by it (--artifacts-destination in `folder`)."""
 
-    def __init__(self, folder: Path, port: int | None = None):
-        self.folder, self.port = folder, port or free_port()
-        self.uri = f"http://127.0.0.1:{self.port}"
+    def __init__(
+        self,
+        folder: Path,
+        port: int | None = None,
+        backend: str | None = None,
+        host: str = "127.0.0.1",
+    ):
+        self.folder, self.port, self.host = folder, port or free_port(), host
+        self.backend = backend or f"sqlite:///{folder}/server.db"
+        self.uri = f"http://{host}:{self.port}"
         self.process = None
 
     def start(self, timeout: float = 90) -> "MlflowServer":
@@ -130,16 +138,18 @@ class MlflowServer:
             "mlflow",
             "server",
             "--host",
-            "127.0.0.1",
+            self.host,
             "--port",
             str(self.port),
             "--workers",
             "1",
             "--backend-store-uri",
-            f"sqlite:///{self.folder}/server.db",
+            self.backend,
             "--artifacts-destination",
             str(self.folder / "server-artifacts"),
         ]
+        if self.host != "127.0.0.1":  # MLflow's host check: the one name it is served under
+            command += ["--allowed-hosts", f"{self.host}:{self.port}"]
         log = open(self.folder / f"server-{self.port}.log", "a")
         self.process = subprocess.Popen(
             command, cwd=self.folder, stdout=log, stderr=log, start_new_session=True

@@ -1,11 +1,11 @@
-"""A sweep's children read in bulk from a sqlite store's tables agree with search_runs."""
+"""A sweep's children read in bulk from a SQL store's tables agree with search_runs: sqlite, and
+PostgreSQL (its types: integer experiment ids, NaN kept as a flag, infinities clamped)."""
 
 import math
 
 import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
-from support import sqlite_uri
 
 from trainer import contract
 from trainer.sweep.record.children import child_runs, searched
@@ -32,14 +32,23 @@ def comparable(run) -> tuple:
     return info, run.data.tags, run.data.params, metrics
 
 
-@pytest.mark.usefixtures("sqlite_store")
-def test_bulk_read_matches_search_runs_field_for_field(tmp_path):
-    client = MlflowClient(sqlite_uri(tmp_path))
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
+def store_uri(request):
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_store")  # a copy of the session's migrated store
+    return request.getfixturevalue("postgres").database()
+
+
+def test_bulk_read_matches_search_runs_field_for_field(store_uri):
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    client = MlflowClient(store_uri)
+    assert isinstance(client._tracking_client.store, SqlAlchemyStore)  # read from the tables
     experiment_id = client.create_experiment("children")
     parent_id = client.create_run(experiment_id).info.run_id
     curves = [
         [("train_loss", 3.0, 0), ("train_loss", 1.5, 1)],  # the latest step is the one read
-        [("train_loss", math.inf, 0), ("diverged", 1.0, 0)],  # stored as the largest float
+        [("train_loss", math.inf, 0), ("diverged", 1.0, 0), ("final_train_loss", -math.inf, 0)],
         [("final_val_loss", math.nan, 0)],
         [],
     ]
@@ -57,3 +66,7 @@ def test_bulk_read_matches_search_runs_field_for_field(tmp_path):
     by_id = {run.info.run_id: run for run in bulk}
     assert by_id[ids[0]].data.metrics["train_loss"] == 1.5
     assert by_id[ids[1]].info.status == "FAILED"
+    # As MLflow's own entities have them: infinities stored as the largest floats, NaN as NaN.
+    assert by_id[ids[1]].data.metrics["train_loss"] == 1.7976931348623157e308
+    assert by_id[ids[1]].data.metrics["final_train_loss"] == -1.7976931348623157e308
+    assert math.isnan(by_id[ids[2]].data.metrics["final_val_loss"])

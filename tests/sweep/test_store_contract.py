@@ -99,7 +99,36 @@ class TestMlflowServer(StoreContract):
     """A real `mlflow server` on loopback (sqlite behind it, artifacts proxied), its client in
     a child process; each test logs to an experiment of its own."""
 
+    artifacts = "mlflow-artifacts:"
+
     @pytest.fixture
     def opener(self, server, tmp_path, monkeypatch):
         monkeypatch.chdir(tmp_path)  # a server's spool is in the working directory
         return Opener(server.uri, in_child=True, experiment=f"contract-{next(_experiments)}")
+
+
+@pytest.mark.slow
+class TestPostgres(StoreContract):
+    """MLflow straight on PostgreSQL (tracking.uri=postgresql://...), in the store process; each
+    test a fresh database, a copy of the migrated one. Artifacts: MLflow's default for a
+    database, ./mlruns of the working directory, as a path."""
+
+    artifacts = "/"
+
+    @pytest.fixture
+    def opener(self, postgres, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)  # MLflow's artifacts (./mlruns) and the spool land here
+        return Opener(postgres.database(), in_child=True)
+
+
+@pytest.mark.slow
+class TestMlflowServerOnPostgres(StoreContract):
+    """The same suite through a real `mlflow server` backed by PostgreSQL, its artifacts proxied."""
+
+    artifacts = "mlflow-artifacts:"
+
+    @pytest.fixture
+    def opener(self, postgres_server, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        yield Opener(postgres_server.uri, in_child=True, experiment=f"pg-{next(_experiments)}")
+        assert not {"mlruns", "mlartifacts", "mlflow.db"} & {p.name for p in tmp_path.iterdir()}

@@ -9,6 +9,7 @@ from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlparse
 
+from trainer.config.database import check_database, check_scheme_spelling
 from trainer.config.errors import ConfigError
 from trainer.config.ranges import check_given_ranges
 from trainer.config.redact import mask_uri
@@ -103,6 +104,7 @@ def refuse_uri(uri: str, reason: str) -> ConfigError:
 
 def check_uri_form(uri: str) -> None:
     """A scheme MLflow records with, a host and port where it needs them, a file for sqlite."""
+    check_scheme_spelling(uri)
     parsed = urlparse(uri)
     scheme = parsed.scheme.split("+")[0]
     if scheme not in REMOTE_SCHEMES + DATABASE_SCHEMES:
@@ -145,14 +147,17 @@ def check_store(uri: str, timeout: float = 3.0) -> None:
             )
         return
     parsed = urlparse(uri)
-    port = parsed.port or DEFAULT_PORTS[parsed.scheme.split("+")[0]]
+    scheme = parsed.scheme.split("+")[0]
+    port = parsed.port or DEFAULT_PORTS[scheme]
     reason = unreachable(parsed.hostname, port, timeout)
     if reason:
+        what = "the MLflow server" if scheme in REMOTE_SCHEMES else "the database server"
         raise refuse_uri(
             uri,
-            f"is unreachable ({reason}); start the MLflow server or point tracking.uri at a "
-            "running one",
+            f"is unreachable ({reason}); start {what} or point tracking.uri at a running one",
         )
+    if scheme in DATABASE_SCHEMES:
+        check_database(uri, timeout)
 
 
 def is_sqlite_file(path: Path) -> bool:

@@ -71,6 +71,8 @@ def result_tags(result: Result) -> dict[str, str]:
         tags[contract.TRIAL_ID] = result.trial_id
     if result.node:
         tags[contract.NODE] = result.node
+    if result.node_address:
+        tags[contract.NODE_ADDRESS] = result.node_address
     if result.divergence is not None:
         event = result.divergence
         tags.update(

@@ -34,6 +34,7 @@ class Result:
     trajectory  a 2-D task's point at each step, the start included, else None
     error       a failed trial's traceback, else None
     node        the Ray node that ran it ("" outside a sweep, or when the node is unknown)
+    node_address  that node's IP address ("" likewise)
     trial_id    the hash of `config` a sweep resumes by
     plots       PNG files by name, drawn where the trial ran
     checkpoint  where it stopped, when asked for (trainer/training/checkpoint.py)
@@ -49,6 +50,7 @@ class Result:
     trajectory: np.ndarray | None = None
     error: str | None = None
     node: str = ""
+    node_address: str = ""
     trial_id: str = ""
     plots: dict[str, bytes] = field(default_factory=dict)
     # Where the run stopped, for a search that trains it on (successive halving); never

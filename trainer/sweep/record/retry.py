@@ -87,7 +87,12 @@ def cause(error: BaseException, uri: str) -> str:
     path = sqlite_path(uri)
     if path is not None and "locked" in text:
         return f"the sqlite file {path} is locked by another process"
-    where = f"the tracking server {mask_uri(uri)}" if path is None else f"the sqlite file {path}"
+    if path is not None:
+        where = f"the sqlite file {path}"
+    elif uri.startswith(("http://", "https://")):
+        where = f"the tracking server {mask_uri(uri)}"
+    else:
+        where = f"the database {mask_uri(uri)}"
     if "refused" in text:
         return f"{where} refused the connection (is it running?)"
     if "timed out" in text or "timeout" in text:

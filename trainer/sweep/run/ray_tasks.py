@@ -1,5 +1,6 @@
 """Trials in Ray workers: several trials per Ray task, their Results handed back as they finish."""
 
+import dataclasses
 import json
 import math
 import traceback
@@ -51,8 +52,13 @@ def run_trials(trials: list[Trial]) -> list[Result]:
     # Imported here, in the worker: the driver never trains, and never pays for matplotlib.
     from trainer.training.trial import run_trial
 
-    node = ray.get_runtime_context().get_node_id()
-    return [run_trial(t.config, t.trial_id, node, t.resume, t.keep) for t in trials]
+    node, address = ray.get_runtime_context().get_node_id(), ray.util.get_node_ip_address()
+    return [
+        dataclasses.replace(
+            run_trial(t.config, t.trial_id, node, t.resume, t.keep), node_address=address
+        )
+        for t in trials
+    ]
 
 
 def chunks(trials: list[Trial], cpus: int, per_task: int | None) -> list[list[Trial]]:
