@@ -20,6 +20,10 @@ SHIPPED_EXCLUDES = [
     "mlruns",
     "outputs",
     "*.egg-info",
+    # A local stack's database, artifacts and the URI with its password (scripts/stack.py), and
+    # a spool of results: the workers need neither.
+    ".gradsweep-stack",
+    ".gradsweep-spool",
 ]
 _stopping: threading.Thread | None = None  # ray.shutdown() under way in a thread
 
