@@ -15,9 +15,7 @@ from trainer.result import CONVERGED, DIVERGED, FAILED
 from trainer.sweep.ray_setup import keep_local_ray_on_loopback
 from trainer.sweep.session import compose_sweep
 
-# Slow: scripts/sweep.py on Ray, and a rerun in process.
-# The module's sweep, made once, is one pytest-xdist worker's: its tests all run there.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sweep_e2e")]
+pytestmark = pytest.mark.slow  # scripts/sweep.py on Ray, and a rerun in process
 
 LRS = [0.01, 0.0153, 0.0235, 0.036, 0.0551, 0.0845, 0.13, 0.2]
 MOMENTA = [0.0, 0.5, 0.9]
