@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from hard_timeout import pytest_runtest_protocol  # noqa: F401 (a hook: a hung test is stopped)
+from hard_timeout import pytest_runtest_protocol, pytest_runtest_setup  # noqa: F401 (hooks)
 from support import sqlite_uri
 
 from trainer.sweep.run.ray_setup import LOOPBACK_RAY

@@ -16,9 +16,7 @@ from support import (
 
 from trainer import contract
 
-# Slow: a two-node Ray cluster, sweeps launched against it.
-# The module's cluster, made once, is one pytest-xdist worker's: its tests all run there.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray_cluster")]
+pytestmark = pytest.mark.slow  # a two-node Ray cluster, sweeps launched against it
 
 GRID = [
     "sweep=quadratic",

@@ -2,19 +2,26 @@
 
 pytest-timeout's `signal` method (pyproject.toml) fails a test that outlives its `timeout` with a
 traceback, and the session goes on. It raises from a SIGALRM handler, which runs only when the
-main thread runs Python again: a test stuck in Ray's C++, in `ray.get` say, swallows it and hangs
-on. So each test also gets a timer: still running `GRACE` after its timeout, it dumps every
-thread's stack and ends this process. Under pytest-xdist (the README's commands) that is one
-worker, which xdist reports as "crashed while running <test>", that test failed, and replaces; the
-session goes on. In a single process the session ends there, the test named above the stacks.
+main thread runs Python again: a test stuck in `ray.get`, whose C++ wait runs the handler and
+carries on waiting, hangs on. So each test also gets a timer: still running a grace after its
+timeout, it dumps every thread's stack and ends this process. Under pytest-xdist (the README's
+commands) that process is one worker, which xdist reports as "crashed while running <test>", that
+test failed, and replaces; the session goes on. In a single process (-n 0) the session ends
+there, the test named above the stacks.
 
-tests/conftest.py imports the hook, so it applies to the whole suite.
+`--dist loadscope` hands the crashed worker's unfinished module to a worker again, the test that
+hung included: that one is skipped there (it has failed already), not left to hang once more.
+
+tests/conftest.py imports the hooks, so they apply to the whole suite.
 """
 
 import faulthandler
+import hashlib
 import os
 import sys
+import tempfile
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -37,10 +44,24 @@ def grace(timeout: float) -> float:
     return min(30.0, max(5.0, timeout / 4))
 
 
+def stopped_mark(item: pytest.Item) -> Path | None:
+    """Where a worker notes that it stopped this test, for the workers of this run (xdist's
+    run id) to see; None in a single process, where nothing runs after a stop."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not run:
+        return None
+    name = hashlib.sha256(item.nodeid.encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"pytest-hard-timeout-{run}" / name
+
+
 def stop(item: pytest.Item, timeout: float) -> None:
     """Name the test and dump every thread's stack where they are seen (not captured), then end
     the process."""
     try:
+        mark = stopped_mark(item)
+        if mark is not None:
+            mark.parent.mkdir(exist_ok=True)
+            mark.write_text(item.nodeid)
         capture = item.config.pluginmanager.getplugin("capturemanager")
         if capture is not None:
             capture.suspend_global_capture(in_=True)
@@ -55,6 +76,13 @@ def stop(item: pytest.Item, timeout: float) -> None:
     finally:
         sys.stderr.flush()
         os._exit(1)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    mark = stopped_mark(item)
+    if mark is not None and mark.exists():
+        pytest.skip("stopped by the hard timeout in a worker that ended: reported failed there")
 
 
 @pytest.hookimpl(hookwrapper=True)

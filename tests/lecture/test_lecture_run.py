@@ -13,9 +13,7 @@ from trainer.lecture.runs import LEARNING_RATES
 from trainer.tasks.quadratic import Quadratic
 from trainer.training.loop import train
 
-# Slow: scripts/lecture.py launched, every picture drawn.
-# The module's run, made once, is one pytest-xdist worker's: its tests all run there.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("lecture_run")]
+pytestmark = pytest.mark.slow  # scripts/lecture.py launched, every picture drawn
 
 ARTIFACTS = {
     "worked_example.png",

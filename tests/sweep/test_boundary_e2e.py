@@ -14,9 +14,7 @@ from trainer.sweep.plan.searches.bisection import Settings, search_with
 from trainer.sweep.plan.searches.boundary_search import EdgeOfStabilitySearch, probe_trial
 from trainer.training.loop import train
 
-# Slow: scripts/sweep.py launched four times on Ray.
-# The module's search, made once, is one pytest-xdist worker's: its tests all run there.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("boundary_e2e")]
+pytestmark = pytest.mark.slow  # scripts/sweep.py launched four times on Ray
 
 ARGS = ["sweep=boundary", "ray.num_cpus=2"]
 POINTS = 7  # sgd, and momentum and nesterov at m = 0, 0.5, 0.9

@@ -16,9 +16,7 @@ from trainer.sweep.plan.compose import compose_sweep
 from trainer.sweep.run.ray_setup import keep_local_ray_on_loopback
 from trainer.training.result import CONVERGED, DIVERGED, FAILED
 
-# Slow: scripts/sweep.py on Ray, and a rerun in process.
-# The module's sweep, made once, is one pytest-xdist worker's: its tests all run there.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sweep_e2e")]
+pytestmark = pytest.mark.slow  # scripts/sweep.py on Ray, and a rerun in process
 
 LRS = [0.01, 0.0153, 0.0235, 0.036, 0.0551, 0.0845, 0.13, 0.2]
 MOMENTA = [0.0, 0.5, 0.9]

@@ -8,9 +8,7 @@ from support import children, parents, run_script, sqlite_uri
 
 from trainer import contract
 
-# Slow: scripts/sweep.py launched on Ray.
-# The module's sweep, made once, is one pytest-xdist worker's: its tests all run there.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sweep_metric")]
+pytestmark = pytest.mark.slow  # scripts/sweep.py launched on Ray
 
 # The default sweep (the digits MLP, which has validation data) on a small grid.
 ARGS = [

@@ -11,9 +11,7 @@ from trainer import contract
 from trainer.training.loop import train
 from trainer.training.result import CONVERGED, DIVERGED
 
-# Slow: scripts/train.py launched for each stored run.
-# The module's runs, made once, is one pytest-xdist worker's: its tests all run there.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("train_script_e2e")]
+pytestmark = pytest.mark.slow  # scripts/train.py launched for each stored run
 
 PNG = b"\x89PNG\r\n\x1a\n"
 STORE = "tracking.uri=sqlite:///{store}/mlflow.db"
