@@ -185,7 +185,7 @@ def test_a_driver_whose_lease_was_taken_over_stops_and_a_rerun_completes_once(tm
     client.set_tag(run_id, contract.LEASE_SINCE, str(now))
     client.set_tag(run_id, contract.LEASE_HEARTBEAT, str(now))
     assert first.wait() == 1, first.output()
-    [line] = [line for line in first.output().splitlines() if "error" in line]
+    [line] = [line for line in first.output().splitlines() if line.startswith("error")]
     assert line.startswith("error: another driver (elsewhere:4242:cafe) took this sweep over")
     assert "Traceback" not in first.output()
     parent = client.get_run(run_id)
