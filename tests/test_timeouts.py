@@ -5,6 +5,7 @@ Runs a small suite of its own under the project's pytest settings (pyproject.tom
 timeout, in one pytest-xdist worker as the README's commands run (with two).
 """
 
+import os
 import subprocess
 import sys
 
@@ -14,14 +15,13 @@ from support import HELPERS, REPO
 pytestmark = pytest.mark.slow  # a pytest session of its own, a Ray in it, two deliberate hangs
 
 CONFTEST = """
-import os
-
 from hard_timeout import pytest_runtest_protocol, pytest_runtest_setup  # noqa: F401
 
 
 def pytest_sessionstart(session):
     # Ray up before any test's clock starts; only in the first worker, which runs the Ray test.
-    if os.environ.get("PYTEST_XDIST_WORKER") == "gw0":
+    worker = getattr(session.config, "workerinput", {}).get("workerid")
+    if worker == "gw0":
         import ray
 
         ray.init(address="local", num_cpus=1, include_dashboard=False, logging_level="error")
@@ -57,7 +57,11 @@ def test_a_hung_test_fails_by_name_and_the_tests_after_it_run(tmp_path):
     command = [sys.executable, "-m", "pytest", "-c", str(REPO / "pyproject.toml")]
     command += ["--rootdir", str(tmp_path), "-p", "no:cacheprovider", "-n", "1", "-o", "timeout=5"]
     command += ["-o", f"pythonpath={HELPERS}", str(tmp_path / "test_hangs.py")]
-    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=240)
+    # A session of its own, not a worker of this one (when this one runs under pytest-xdist).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    done = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
     # In Python: pytest-timeout's signal, a traceback where it waited, the worker goes on.

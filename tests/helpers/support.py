@@ -150,20 +150,26 @@ class MlflowServer:
         ]
         if self.host != "127.0.0.1":  # MLflow's host check: the one name it is served under
             command += ["--allowed-hosts", f"{self.host}:{self.port}"]
-        log = open(self.folder / f"server-{self.port}.log", "a")
+        log_path = self.folder / f"server-{self.port}.log"
+        log = open(log_path, "a")
         self.process = subprocess.Popen(
             command, cwd=self.folder, stdout=log, stderr=log, start_new_session=True
         )
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        # Until it answers, or has exited (its port taken by another process, say).
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 with urllib.request.urlopen(f"{self.uri}/health", timeout=2) as answer:
                     if answer.status == 200:
                         return self
             except OSError:
                 time.sleep(0.5)
+        exited = self.process.poll()
         self.stop()
-        raise AssertionError(f"mlflow server did not answer on {self.uri}")
+        state = f"exited {exited}" if exited is not None else f"no answer in {timeout:.0f} s"
+        raise AssertionError(
+            f"mlflow server on {self.uri}: {state}; its log:\n{log_path.read_text()[-3000:]}"
+        )
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
