@@ -52,9 +52,13 @@ def cluster(two_nodes):
 @pytest.mark.usefixtures("sqlite_store")
 def test_trials_run_on_both_nodes_and_each_records_its_node(tmp_path, cluster):
     cluster, worker = cluster
+    # Trials long enough (about 0.1 s each) that the first node cannot take all twelve before
+    # the second node's worker has started on one, however loaded the machine.
     run_script(
         "sweep.py",
-        *GRID,
+        *GRID[:-2],
+        "trainer.steps=3000",
+        "sweep.trials_per_task=1",
         f"ray.address={cluster.address}",
         f"tracking.uri={sqlite_uri(tmp_path)}",
         cwd=tmp_path,
