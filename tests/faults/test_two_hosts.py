@@ -20,10 +20,11 @@ from trainer.tracking.curve import from_npz
 
 pytestmark = pytest.mark.slow
 
-# Trials of about half a second, one a task: longer than the second host takes to start its
-# first worker, so the head does not train them all before it can (Ray reuses a free worker).
+# Trials of a second or two, one a task: longer than the second host takes to start its first
+# worker, even on a loaded machine, so the head does not train them all before it can (Ray
+# reuses a free worker).
 GRID = ["task=digits_mlp", "optimizer=momentum", "optimizer.lr=0.01,0.03,0.1,1"]
-GRID += ["optimizer.momentum=0,0.9", "trainer.steps=2000", "trainer.eval_every=1000"]
+GRID += ["optimizer.momentum=0,0.9", "trainer.steps=6000", "trainer.eval_every=3000"]
 GRID += ["sweep.trials_per_task=1"]
 # About a second a trial: the second host goes after the first trial, well before the seventh.
 LONG_GRID = ["task=digits_mlp", "optimizer=sgd", "optimizer.lr=0.01,0.02,0.03,0.05,0.07,0.1,0.15"]
