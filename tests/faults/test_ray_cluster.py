@@ -52,12 +52,13 @@ def cluster(two_nodes):
 @pytest.mark.usefixtures("sqlite_store")
 def test_trials_run_on_both_nodes_and_each_records_its_node(tmp_path, cluster):
     cluster, worker = cluster
-    # Trials long enough (about 0.1 s each) that the first node cannot take all twelve before
-    # the second node's worker has started on one, however loaded the machine.
+    # Trials long enough (about 1 s each) that the first node cannot take all twelve before the
+    # second node's worker has started on one, however loaded the machine: Ray hands queued
+    # tasks to any worker already leased, so a node whose worker starts late may get none.
     run_script(
         "sweep.py",
         *GRID[:-2],
-        "trainer.steps=3000",
+        "trainer.steps=30000",
         "sweep.trials_per_task=1",
         f"ray.address={cluster.address}",
         f"tracking.uri={sqlite_uri(tmp_path)}",

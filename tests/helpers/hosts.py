@@ -9,12 +9,23 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 PRIVATE = ipaddress.ip_network("10.200.0.0/16")  # the /30s are cut from here, one unused
 # In the namespace: a fresh tmpfs on /tmp, a home and working directory inside it, then the command.
-FRESH_TMP = 'mount -t tmpfs tmpfs /tmp && mkdir /tmp/home && cd /tmp/home && exec "$@"'
+# The code's folders that live under /tmp (CI's virtual environment and clone) are carried
+# through: bound aside onto a private /mnt first, then back at their own paths on the new /tmp.
+# Arguments: the number of such folders, the folders, the folders again, then the command.
+FRESH_TMP = """
+set -e; count=$1; shift; i=0
+mount -t tmpfs tmpfs /mnt
+while [ $i -lt $count ]; do mkdir /mnt/$i; mount --bind "$1" /mnt/$i; shift; i=$((i+1)); done
+mount -t tmpfs tmpfs /tmp; i=0
+while [ $i -lt $count ]; do mkdir -p "$1"; mount --bind /mnt/$i "$1"; shift; i=$((i+1)); done
+mkdir /tmp/home && cd /tmp/home && exec "$@"
+"""
 
 
 def namespaces_unavailable() -> str | None:
@@ -51,6 +62,14 @@ def unused_pair() -> tuple[str, str]:
     raise RuntimeError(f"no free /30 left in {PRIVATE}")
 
 
+def code_folders_under_tmp() -> list[str]:
+    """The folders the second host shares with this one (the checkout, the virtual environment
+    and the interpreter's own), where they are under /tmp and so would be hidden by a fresh one."""
+    root = Path(__file__).resolve().parents[2]
+    folders = {str(root), os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix)}
+    return sorted(folder for folder in folders if Path(folder).is_relative_to("/tmp"))
+
+
 class SecondHost:
     """The namespace pair: `address` is this machine's end of the veth, `remote` the other
     host's. `start(command)` runs a command there, with a fresh /tmp; `remove()` deletes it."""
@@ -80,7 +99,8 @@ class SecondHost:
     def start(self, command: list[str], env: dict, log: Path) -> subprocess.Popen:
         """`command` on the second host, in /tmp/home of its own /tmp; output to `log`."""
         inside = ["ip", "netns", "exec", self.netns, "unshare", "--mount", "--propagation"]
-        wrapped = [*inside, "private", "sh", "-c", FRESH_TMP, "sh", *command]
+        kept = code_folders_under_tmp()
+        wrapped = [*inside, "private", "sh", "-c", FRESH_TMP, "sh", str(len(kept)), *kept, *kept, *command]
         # ip netns exec, unshare and sh each exec the next: the pid is the command's own.
         process = subprocess.Popen(
             wrapped, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT
