@@ -100,7 +100,8 @@ class SecondHost:
         """`command` on the second host, in /tmp/home of its own /tmp; output to `log`."""
         inside = ["ip", "netns", "exec", self.netns, "unshare", "--mount", "--propagation"]
         kept = code_folders_under_tmp()
-        wrapped = [*inside, "private", "sh", "-c", FRESH_TMP, "sh", str(len(kept)), *kept, *kept, *command]
+        script = ["sh", "-c", FRESH_TMP, "sh", str(len(kept)), *kept, *kept, *command]
+        wrapped = [*inside, "private", *script]
         # ip netns exec, unshare and sh each exec the next: the pid is the command's own.
         process = subprocess.Popen(
             wrapped, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT
