@@ -11,6 +11,9 @@ WALL_TIME = "wall_time"  # seconds, as text with 4 decimals
 TRIAL_ID = "trial_id"  # hash of the resolved config: what a rerun resumes by
 NODE = "node"  # the Ray node that ran the trial (its id)
 NODE_ADDRESS = "node.address"  # that node's IP address, as Ray knows it
+# Set when the trial was trained in a population (trainer/training/population.py): how many
+# trials, its own included, were trained as one vectorised program.
+POPULATION = "population"
 DIVERGENCE = "divergence."  # the prefix of the four tags below, set only for a diverged run
 DIVERGENCE_STEP = DIVERGENCE + "step"
 DIVERGENCE_REASON = DIVERGENCE + "reason"

@@ -70,6 +70,9 @@ class TrackingConf:
     uri: str | None = MISSING
     experiment: str = MISSING
     retry_seconds: float = MISSING  # how long a transient store error is retried before spooling
+    # A child run per trial (the default), or false: the sweep's parent run alone, its trials'
+    # results one columnar table artifact, for grids of thousands.
+    children: bool = True
 
     ranges: ClassVar[dict[str, Interval]] = {"retry_seconds": AT_LEAST_ZERO}
 
@@ -140,6 +143,9 @@ class SweepConf:
     params: dict[str, str] = field(default_factory=dict)
     dry_run: bool = False
     trials_per_task: int | None = None
+    # Trials that share task, optimizer, architecture, batch size and step budget train as one
+    # vectorised program (trainer/training/population.py), each exactly as it would alone.
+    vectorize: bool = True
     search: str = "grid"
     # random, sobol, tpe and halving: how many configurations, drawn from which seed.
     n_trials: int = 16

@@ -73,6 +73,8 @@ def result_tags(result: Result) -> dict[str, str]:
         tags[contract.NODE] = result.node
     if result.node_address:
         tags[contract.NODE_ADDRESS] = result.node_address
+    if result.population:
+        tags[contract.POPULATION] = str(result.population)
     if result.divergence is not None:
         event = result.divergence
         tags.update(

@@ -37,6 +37,7 @@ class Result:
     node_address  that node's IP address ("" likewise)
     trial_id    the hash of `config` a sweep resumes by
     plots       PNG files by name, drawn where the trial ran
+    population  how many trials were trained with it as one vectorised program (0: alone)
     checkpoint  where it stopped, when asked for (trainer/training/checkpoint.py)
     """
 
@@ -53,6 +54,7 @@ class Result:
     node_address: str = ""
     trial_id: str = ""
     plots: dict[str, bytes] = field(default_factory=dict)
+    population: int = 0
     # Where the run stopped, for a search that trains it on (successive halving); never
     # recorded: not a field of the MLflow run nor of the spool.
     checkpoint: Checkpoint | None = field(default=None, repr=False, metadata={"record": False})
