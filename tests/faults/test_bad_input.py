@@ -150,7 +150,7 @@ CASES = [
     sweep("+ray.foo=1", "ray takes address, dashboard, num_cpus", names="ray.foo"),
     sweep(
         "+tracking.name=x",
-        "tracking takes enabled, experiment, retry_seconds, uri",
+        "tracking takes children, enabled, experiment, retry_seconds, uri",
         names="tracking.name",
     ),
     sweep("task=rosenbrock +task._partial_=true", "takes start", names="task._partial_"),
@@ -172,7 +172,7 @@ CASES = [
     train("ray.num_cpus=2", "+ray.num_cpus", names="ray.num_cpus"),
     train(
         "+tracking.foo=1",
-        "tracking takes enabled, experiment, retry_seconds, uri",
+        "tracking takes children, enabled, experiment, retry_seconds, uri",
         names="tracking.foo",
     ),
     train("+hydra.run.dir=x", "no effect here", names="hydra.*"),

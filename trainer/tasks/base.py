@@ -12,12 +12,18 @@ from trainer.config.ranges import check_ranges
 class Task:
     """A training problem. Subclasses set `params` and implement `loss`.
 
+    A task also trains a population (trainer/training/population.py): its parameters then hold
+    P members' values stacked along a new leading axis, `loss(batch)` returns one loss per
+    member (shape (P,)) and `evaluate` one value per member; `batch` is the members' shared
+    row indices (B,) or each member's own (P, B).
+
     `n_train` is the number of training rows, or None for a deterministic full-batch objective
     (the quadratic and Rosenbrock), where `loss` gets `batch=None`. `ranges` declares the allowed
     range of each numeric argument, as an optimizer's `ranges` does; the constructor checks them.
     """
 
     name = "task"
+    trains_in_population: ClassVar[bool] = False  # True where `loss` and `evaluate` take one
     ranges: ClassVar[dict[str, Interval]] = {}
     n_train: int | None = None
     params: list[Tensor]
@@ -78,7 +84,19 @@ class LinearModel(Task):
         self.params = [self.w, self.b]
 
     def linear(self, x: np.ndarray) -> Tensor:
-        return Tensor(x) @ self.w + self.b
+        """x @ w + b; for a population (w of shape (P, d)), each member's rows x[m] (or rows
+        shared by all) times its own w[m], by np.matmul over the leading axis."""
+        if self.w.ndim == 1:
+            return Tensor(x) @ self.w + self.b
+        out = Tensor(x) @ self.w.reshape(*self.w.shape, 1)  # (P, rows, 1)
+        return out.reshape(out.shape[:-1]) + self.b.reshape(-1, 1)
+
+
+def per_member(value) -> float | np.ndarray:
+    """A metric as `evaluate` returns it: a float for one model, an array of one value per
+    member for a population."""
+    value = np.asarray(value)
+    return float(value) if value.ndim == 0 else value
 
 
 def split_rows(n: int, val_fraction: float, rng: np.random.Generator):

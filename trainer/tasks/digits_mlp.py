@@ -10,7 +10,7 @@ import autodiff
 from autodiff import Tensor
 from autodiff.nn import MLP
 from optimizers.hyperparameters import BETWEEN_ZERO_AND_ONE, POSITIVE
-from trainer.tasks.base import Task
+from trainer.tasks.base import Task, per_member
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
 # load_digits(): 1797 images of 8x8 pixels in 10 classes. Knowing the size up front lets a sweep
@@ -20,6 +20,7 @@ ROWS, PIXELS, CLASSES = 1797, 64, 10
 
 class DigitsMLP(Task):
     name = "digits_mlp"
+    trains_in_population = True
     ranges = {"hidden": POSITIVE, "val_fraction": BETWEEN_ZERO_AND_ONE}
 
     def __init__(
@@ -63,9 +64,9 @@ class DigitsMLP(Task):
         _, _, x_val, y_val = self.data()
         with autodiff.no_grad():
             logits = self.model(Tensor(x_val))
-            loss = autodiff.cross_entropy(logits, y_val).item()
-        accuracy = float(np.mean(np.argmax(logits.data, axis=1) == y_val))
-        return {"val_loss": loss, "val_accuracy": accuracy}
+            loss = autodiff.cross_entropy(logits, y_val)
+        accuracy = np.mean(np.argmax(logits.data, axis=-1) == y_val, axis=-1)
+        return {"val_loss": per_member(loss.data), "val_accuracy": per_member(accuracy)}
 
 
 @functools.cache

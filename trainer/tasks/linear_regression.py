@@ -6,11 +6,12 @@ import autodiff
 from autodiff import Tensor
 from optimizers.hyperparameters import BETWEEN_ZERO_AND_ONE, POSITIVE
 from trainer.config.ranges import AT_LEAST_ZERO
-from trainer.tasks.base import LinearModel
+from trainer.tasks.base import LinearModel, per_member
 
 
 class LinearRegression(LinearModel):
     name = "linear_regression"
+    trains_in_population = True
     ranges = {
         "n": POSITIVE,
         "d": POSITIVE,
@@ -35,8 +36,9 @@ class LinearRegression(LinearModel):
         self.use_data(x, y, val_fraction, data_rng, seed)
 
     def loss(self, batch) -> Tensor:
-        return autodiff.mse(self.linear(self.x[batch]), self.y[batch])
+        return autodiff.mse(self.linear(self.x[batch]), self.y[batch], axis=-1)
 
     def evaluate(self) -> dict[str, float]:
         with autodiff.no_grad():
-            return {"val_loss": autodiff.mse(self.linear(self.x_val), self.y_val).item()}
+            loss = autodiff.mse(self.linear(self.x_val), self.y_val, axis=-1)
+        return {"val_loss": per_member(loss.data)}

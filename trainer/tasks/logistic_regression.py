@@ -6,17 +6,19 @@ import autodiff
 from autodiff import Tensor
 from optimizers.hyperparameters import BETWEEN_ZERO_AND_ONE, POSITIVE
 from trainer.config.ranges import AT_LEAST_ZERO
-from trainer.tasks.base import LinearModel
+from trainer.tasks.base import LinearModel, per_member
 
 
 def binary_cross_entropy(logits: Tensor, labels: np.ndarray) -> Tensor:
-    """mean(log(1 + exp(z)) - y z), as relu(z) + log(1 + exp(-|z|)) - y z: it never overflows."""
+    """mean(log(1 + exp(z)) - y z), as relu(z) + log(1 + exp(-|z|)) - y z: it never overflows.
+    The mean is along the last axis: one loss per member of a population."""
     softplus = autodiff.relu(logits) + autodiff.log(1.0 + autodiff.exp(-autodiff.abs(logits)))
-    return (softplus - labels * logits).mean()
+    return (softplus - labels * logits).mean(axis=-1)
 
 
 class LogisticRegression(LinearModel):
     name = "logistic_regression"
+    trains_in_population = True
     ranges = {
         "n": POSITIVE,
         "d": POSITIVE,
@@ -47,6 +49,6 @@ class LogisticRegression(LinearModel):
     def evaluate(self) -> dict[str, float]:
         with autodiff.no_grad():
             logits = self.linear(self.x_val)
-            loss = binary_cross_entropy(logits, self.y_val).item()
-        accuracy = float(np.mean((logits.data > 0) == (self.y_val > 0.5)))
-        return {"val_loss": loss, "val_accuracy": accuracy}
+            loss = binary_cross_entropy(logits, self.y_val)
+        accuracy = np.mean((logits.data > 0) == (self.y_val > 0.5), axis=-1)
+        return {"val_loss": per_member(loss.data), "val_accuracy": per_member(accuracy)}

@@ -13,6 +13,7 @@ from trainer.training.stability import stable_lr_limit
 
 class Quadratic(Surface2D):
     name = "quadratic"
+    trains_in_population = True
     ranges = {"a": POSITIVE, "condition": AT_LEAST_ONE}
 
     def __init__(
@@ -39,7 +40,8 @@ class Quadratic(Surface2D):
         return stable_lr_limit("momentum", self.lambda_max, momentum)
 
     def loss(self, batch=None) -> Tensor:
-        return 0.5 * (self.curvature * self.point * self.point).sum()
+        # Summed along the last axis: a population's points (P, 2) give one loss per member.
+        return 0.5 * (self.curvature * self.point * self.point).sum(axis=-1)
 
     def surface(self, x, y):
         return 0.5 * (self.a * x * x + self.b * y * y)

@@ -8,12 +8,14 @@ from trainer.tasks.base import Surface2D
 
 class Rosenbrock(Surface2D):
     name = "rosenbrock"
+    trains_in_population = True
 
     def __init__(self, start: Sequence[float] = (-1.5, 2.0), seed: int = 0):
         super().__init__(start)
 
     def loss(self, batch=None) -> Tensor:
-        x, y = self.point[0], self.point[1]
+        # The last axis: a population's points (P, 2) give one loss per member.
+        x, y = self.point[..., 0], self.point[..., 1]
         return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
 
     def surface(self, x, y):

@@ -178,4 +178,3 @@ def values_of(key: str, trials) -> list[str]:
     prefix = f"{key}="
     found = {line[len(prefix) :] for t in trials for line in t.point if line.startswith(prefix)}
     return sorted(found)
-

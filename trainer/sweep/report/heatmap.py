@@ -61,9 +61,7 @@ def heatmap_axes(rows: list[Row], axes: dict[str, list[str]]) -> tuple[str | Non
     are never an axis: a cell aggregates them.
     """
     numeric = [
-        key
-        for key in numeric_axes(axes)
-        if key != SEED and all(key in row.params for row in rows)
+        key for key in numeric_axes(axes) if key != SEED and all(key in row.params for row in rows)
     ]
     x = LR if LR in numeric else (numeric[0] if numeric else None)
     rest = [k for k in SECOND_AXES if k in numeric and k != x]

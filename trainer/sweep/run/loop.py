@@ -58,7 +58,11 @@ def drive(search: Search, context: SweepContext) -> Outcome:
         )
     progress = Progress(known=dict(store.finished))
     spooled = {e.trial_id: e for e in store.spool.entries() if e.trial_id not in progress.known}
-    runner = RayTrials(context.cpus, context.sweep["trials_per_task"])
+    # Per-trial figures only where each trial gets a run of its own to carry them.
+    draw = context.uri is not None and context.tracking.get("children", True)
+    runner = RayTrials(
+        context.cpus, context.sweep["trials_per_task"], context.sweep["vectorize"], draw
+    )
     pending: dict[str, Proposal] = {}
     twins: dict[str, list[Proposal]] = {}  # proposed again while in flight: told with it
     bar = tqdm(total=search.budget, unit="trial", desc="trials", dynamic_ncols=True)

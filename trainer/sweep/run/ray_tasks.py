@@ -9,6 +9,7 @@ import ray
 from ray.exceptions import RayError
 
 from trainer.sweep.plan.grid import Trial
+from trainer.sweep.run.populations import population_chunks, populations
 from trainer.training.result import Result
 
 TASKS_PER_CPU = 4
@@ -47,18 +48,23 @@ def warm_up_workers(trials: list[Trial], cpus: int) -> None:
 
 
 @ray.remote(num_cpus=1, max_retries=3)
-def run_trials(trials: list[Trial]) -> list[Result]:
-    """One Ray task: a chunk of trials in sequence. If the worker dies, Ray reruns the chunk."""
+def run_trials(trials: list[Trial], vectorize: bool = False, draw: bool = True) -> list[Result]:
+    """One Ray task: a chunk of trials, each population among them (`vectorize`) as one program,
+    the others in sequence; `draw`: each trial's figures. If the worker dies, Ray reruns it."""
     # Imported here, in the worker: the driver never trains, and never pays for matplotlib.
-    from trainer.training.trial import run_trial
+    from trainer.training.trial import run_population, run_trial
 
     node, address = ray.get_runtime_context().get_node_id(), ray.util.get_node_ip_address()
-    return [
-        dataclasses.replace(
-            run_trial(t.config, t.trial_id, node, t.resume, t.keep), node_address=address
-        )
-        for t in trials
-    ]
+    results = []
+    for group in populations(trials) if vectorize else [[t] for t in trials]:
+        if len(group) == 1:
+            (t,) = group
+            results.append(run_trial(t.config, t.trial_id, node, t.resume, t.keep, draw))
+            continue
+        configs, ids = [t.config for t in group], [t.trial_id for t in group]
+        resumes = [t.resume for t in group] if group[0].resume is not None else None
+        results += run_population(configs, ids, node, resumes, group[0].keep, draw)
+    return [dataclasses.replace(r, node_address=address) for r in results]
 
 
 def chunks(trials: list[Trial], cpus: int, per_task: int | None) -> list[list[Trial]]:
@@ -71,15 +77,22 @@ def chunks(trials: list[Trial], cpus: int, per_task: int | None) -> list[list[Tr
 
 class RayTrials:
     """Trials in flight on Ray: each submission's chunks at once; Ray runs as many as it has
-    CPUs and queues the rest."""
+    CPUs and queues the rest. With `vectorize`, a chunk is (a share of) one population; `draw`
+    false: no per-trial figures (no trial gets a run of its own)."""
 
-    def __init__(self, cpus: int, per_task: int | None = None):
-        self.cpus, self.per_task = cpus, per_task
+    def __init__(
+        self, cpus: int, per_task: int | None = None, vectorize: bool = False, draw: bool = True
+    ):
+        self.cpus, self.per_task, self.vectorize, self.draw = cpus, per_task, vectorize, draw
         self.pending: dict = {}  # Ray's reference -> its chunk of trials
 
     def submit(self, trials: list[Trial]) -> None:
-        for chunk in chunks(trials, self.cpus, self.per_task):
-            self.pending[run_trials.remote(chunk)] = chunk
+        if self.vectorize:
+            cut = population_chunks(trials, self.cpus, self.per_task, alone=chunks)
+        else:
+            cut = chunks(trials, self.cpus, self.per_task)
+        for chunk in cut:
+            self.pending[run_trials.remote(chunk, self.vectorize, self.draw)] = chunk
 
     def wait(self, poll: float = 0.25) -> list[Result]:
         """The Results of every chunk finished within `poll` s (empty while none finish): one

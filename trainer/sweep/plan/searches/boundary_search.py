@@ -91,8 +91,7 @@ class EdgeOfStabilitySearch(Search):
 
     def progress(self) -> str:
         return (
-            f"in round {self.search.round}: {self.trained} probes trained, {self.reused} read "
-            "back"
+            f"in round {self.search.round}: {self.trained} probes trained, {self.reused} read back"
         )
 
     def unfinished(self) -> str | None:

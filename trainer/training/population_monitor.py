@@ -1,0 +1,75 @@
+"""Divergence checks for a population: each member checked as `DivergenceMonitor` checks one run."""
+
+import numpy as np
+
+from trainer.training.result import Divergence
+
+
+def member_rows(array: np.ndarray) -> np.ndarray:
+    """An array of a population as one row per member (P, n): a view of its C-ordered data."""
+    return array.reshape(len(array), -1)
+
+
+class PopulationMonitor:
+    """`DivergenceMonitor` for P members at once: per member a threshold and a last finite loss.
+
+    Nothing is reduced across members: each member's checks read its own losses, gradients,
+    parameters and optimizer state only, and fire in the single monitor's order (non-finite
+    loss, loss above the threshold, then non-finite gradient, parameter, optimizer state).
+    """
+
+    def __init__(self, factor: float, members: int):
+        self.factor = factor
+        self.threshold = np.full(members, np.inf)
+        self.last_finite_loss = np.full(members, np.nan)  # nan: none yet (the monitor's None)
+
+    def keep(self, kept: np.ndarray) -> None:
+        """Only the members selected by the boolean array `kept` train on."""
+        self.threshold, self.last_finite_loss = self.threshold[kept], self.last_finite_loss[kept]
+
+    def check(self, step: int, loss: np.ndarray, params, optimizer) -> dict[int, Divergence]:
+        """The members (positions in the arrays) that diverged at this step, with why."""
+        found: dict[int, Divergence] = {}
+        finite = np.isfinite(loss)
+        above = np.zeros_like(finite)
+        np.greater(loss, self.threshold, out=above, where=finite)
+        for m in np.flatnonzero(~finite | above):
+            reason = "non-finite loss" if not finite[m] else f"loss above {self.factor:g} x initial"
+            found[m] = Divergence(step, reason, self._last(m), float(loss[m]))
+        ok = finite & ~above
+        first = ok & np.isnan(self.last_finite_loss)
+        # The first finite loss sets the threshold: factor x |loss|, or none for a loss of 0.
+        with np.errstate(invalid="ignore"):
+            start = np.where(loss == 0, np.inf, self.factor * np.abs(loss))
+        self.threshold = np.where(first, start, self.threshold)
+        self.last_finite_loss = np.where(ok, loss, self.last_finite_loss)
+        checks = (
+            ("gradient", [p.grad for p in params if p.grad is not None]),
+            ("parameter", [p.data for p in params]),
+            ("optimizer state", list(optimizer.state_arrays())),
+        )
+        suspects = np.zeros_like(ok)
+        for _, arrays in checks:
+            for array in arrays:
+                # A member's finite sum proves its elements finite, as for a single run.
+                suspects |= ~np.isfinite(member_rows(array).sum(axis=1))
+        for m in np.flatnonzero(suspects & ok):
+            for what, arrays in checks:
+                bad = first_non_finite(member_rows(a)[m] for a in arrays)
+                if bad is not None:
+                    found[m] = Divergence(step, f"non-finite {what}", float(loss[m]), bad)
+                    break
+        return found
+
+    def _last(self, m: int) -> float | None:
+        value = self.last_finite_loss[m]
+        return None if np.isnan(value) else float(value)
+
+
+def first_non_finite(rows) -> float | None:
+    """The first non-finite element among one member's rows, or None when all are finite."""
+    for row in rows:
+        bad = row[~np.isfinite(row)]
+        if bad.size:
+            return float(bad[0])
+    return None
