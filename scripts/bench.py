@@ -15,6 +15,7 @@ from bench_load import add_load_args, add_long_args, bench_load, bench_long
 from bench_logging import add_logging_args, bench_logging
 from bench_searches import add_searches_args, bench_searches
 from bench_sweep import add_sweep_args, bench_sweep
+from bench_vectorize import add_vectorize_args, bench_vectorize
 from hand_mlp import hand_step
 from hand_surfaces import quadratic_step, rosenbrock_step
 
@@ -245,6 +246,7 @@ COMMANDS = {
     "long": (add_long_args, bench_long),
     "logging": (add_logging_args, bench_logging),
     "searches": (add_searches_args, bench_searches),
+    "vectorize": (add_vectorize_args, bench_vectorize),
 }
 
 

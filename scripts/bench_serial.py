@@ -13,12 +13,12 @@ import numpy as np
 from hand_mlp import evaluate, hand_step
 
 
-def initial_weights(sizes: list[int], seed: int) -> list[np.ndarray]:
+def initial_weights(sizes: list[int], seed: int, activation: str) -> list[np.ndarray]:
     """The task's starting weights: the engine's MLP is built only for its seeded draws (and
     the task's own split of the data is used: what is timed is the training loop)."""
     from autodiff import nn
 
-    return [p.data.copy() for p in nn.MLP(sizes, activation="tanh", seed=seed).parameters()]
+    return [p.data.copy() for p in nn.MLP(sizes, activation=activation, seed=seed).parameters()]
 
 
 def train(setup: dict, lr: float, momentum: float, data) -> dict:
@@ -26,21 +26,23 @@ def train(setup: dict, lr: float, momentum: float, data) -> dict:
     `factor` x the first. Its final train loss and validation metrics, or its divergence step."""
     x, y, x_val, y_val = data
     rng = np.random.default_rng(setup["seed"])
-    params = initial_weights(setup["sizes"], setup["seed"])
+    activation = setup.get("activation", "tanh")
+    relu = activation == "relu"
+    params = initial_weights(setup["sizes"], setup["seed"], activation)
     velocities = [np.zeros_like(p) for p in params]
     threshold, step, loss = math.inf, 0, math.nan
     while True:
         order = rng.permutation(len(x))  # a fresh permutation each epoch, in batches
         for start in range(0, len(x), setup["batch_size"]):
             batch = order[start : start + setup["batch_size"]]
-            loss = float(hand_step(params, velocities, x[batch], y[batch], lr, momentum))
+            loss = float(hand_step(params, velocities, x[batch], y[batch], lr, momentum, relu))
             if not math.isfinite(loss) or loss > threshold:
                 return {"divergence_step": step}
             if step == 0 and loss != 0:
                 threshold = setup["factor"] * abs(loss)
             step += 1
             if step == setup["steps"]:
-                return {"final_train_loss": loss, **evaluate(params, x_val, y_val)}
+                return {"final_train_loss": loss, **evaluate(params, x_val, y_val, relu)}
 
 
 def main(setup_file: str, results_file: str) -> None:

@@ -57,7 +57,9 @@ def context_for(search: str, *extra: str) -> SweepContext:
     with hydra_context() as loader:
         session, grid = compose_sweep([*COMMAND_LINES[search], *extra], loader)
     assert session["sweep"]["search"] == search
-    context = SweepContext(session, grid, None, time.perf_counter(), cpus=2)
+    # A store's URI, so the search draws its parent's summary; nothing is written to it.
+    uri = "sqlite:///never-opened.db"
+    context = SweepContext(session, grid, uri, time.perf_counter(), cpus=2)
     context.store = NoStore()
     return context
 
@@ -100,6 +102,10 @@ def test_a_search_proposes_until_done_and_summarises_what_it_found(name):
     assert text and summary.files[contract.SUMMARY_FILE] == text.encode()
     assert set(summary.pictures) <= set(summary.files) | {contract.LOSS_CURVES_FILE}
     assert all(isinstance(value, float | int) for value in summary.metrics.values())
+    # tracking=none: the same text printed, and nothing drawn for a parent run there is not.
+    context.uri = None
+    unrecorded, nothing = search.summarise(rows, elapsed=1.0)
+    assert unrecorded == text and not nothing.files and not nothing.metrics
 
 
 @pytest.mark.parametrize("name", sorted(COMMAND_LINES))

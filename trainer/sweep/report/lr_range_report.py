@@ -59,13 +59,16 @@ def range_test(row: Row, config: dict) -> RangeTest:
     )
 
 
-def lr_range_summary(rows: list[Row], grid: Grid, elapsed: float, cpus: int):
+def lr_range_summary(rows: list[Row], grid: Grid, elapsed: float, cpus: int, recorded=True):
     """The printed table and the parent's summary: lr_suggested/<point> (and the lr of the
-    lowest loss) as metrics, lr_range.png, results.csv, summary.txt."""
+    lowest loss) as metrics, lr_range.png, results.csv, summary.txt; not `recorded`
+    (tracking=none), the table alone."""
     configs = {t.trial_id: t.config for t in grid.trials}
     tests = [range_test(r, configs[r.trial_id]) for r in rows if r.trial_id in configs]
     tests.sort(key=lambda test: test.name)
     text = table(tests, elapsed, cpus)
+    if not recorded:
+        return text, ParentSummary()
     metrics = {}
     for test in tests:
         if test.suggested is not None:

@@ -2,6 +2,7 @@
 logged exactly once and told back, then the search's summary on the parent run."""
 
 import sys
+import threading
 import time
 from dataclasses import dataclass, field, replace
 
@@ -74,6 +75,8 @@ def drive(search: Search, context: SweepContext) -> Outcome:
             runner.submit([to_train(p, progress.held) for p in todo])
             if first:
                 print(search.announce(len(batch) - len(todo), len(todo)))
+                if context.uri is not None:
+                    import_the_report_meanwhile()
                 first = False
             # Spooled and earlier results are told while the workers start on the rest.
             recover(batch, spooled, store, progress)
@@ -93,6 +96,22 @@ def drive(search: Search, context: SweepContext) -> Outcome:
     # Ray is done with: it stops (about a second and a half) while the store writes the summary.
     stop_ray_in_background()
     return conclude(search, context, progress)
+
+
+def import_the_report_meanwhile() -> None:
+    """The parent's figures need matplotlib and Optuna's fANOVA, seconds of imports: a thread
+    imports them while the workers train, rather than the driver after they are done."""
+
+    def load() -> None:
+        try:
+            import optuna.importance  # noqa: F401
+
+            import trainer.sweep.report.parent_files  # noqa: F401
+            from trainer.plots import to_png  # noqa: F401
+        except Exception:
+            return  # imported again, and any error raised, where the summary needs them
+
+    threading.Thread(target=load, name="report-imports", daemon=True).start()
 
 
 def split(batch, progress: Progress, spooled: dict, pending: dict, twins: dict) -> list:

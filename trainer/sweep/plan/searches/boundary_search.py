@@ -106,6 +106,8 @@ class EdgeOfStabilitySearch(Search):
         context = self.context
         reports = point_reports(context.grid, self.search.points)
         text = boundary_table(reports, self.reused, elapsed, context.cpus)
+        if context.uri is None:  # tracking=none: no parent run to carry its figure
+            return text, ParentSummary()
         return text, boundary_summary(reports, text, title(context.grid))
 
 

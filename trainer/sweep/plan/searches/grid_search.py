@@ -57,6 +57,8 @@ class GridSearch(Search):
             *best_lines(configs, ranking, ranking.aggregate),
         ]
         text = "\n".join(lines)
+        if context.uri is None:  # tracking=none: no parent run to carry figures, tables
+            return text, ParentSummary()
         return text, trials_summary(rows, context.grid, text, ranking, self.searching())
 
 

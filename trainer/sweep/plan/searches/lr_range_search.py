@@ -73,7 +73,8 @@ class LrRangeSearch(GridSearch):
     def summarise(self, rows: list[Row], elapsed: float) -> tuple[str, ParentSummary]:
         from trainer.sweep.report.lr_range_report import lr_range_summary
 
-        return lr_range_summary(rows, self.context.grid, elapsed, self.context.cpus)
+        context = self.context
+        return lr_range_summary(rows, context.grid, elapsed, context.cpus, context.uri is not None)
 
 
 def context_test(context) -> dict:
