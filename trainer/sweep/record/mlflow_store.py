@@ -20,10 +20,10 @@ from trainer.sweep.record.lease import Lease, LeaseHeld
 from trainer.sweep.record.retry import (
     ABORT_RETRY_SECONDS,
     MLFLOW_HTTP,
-    STORE_ERRORS,
     cause,
     is_transient,
     retrying,
+    store_errors,
 )
 from trainer.sweep.record.rows import Row
 from trainer.sweep.record.store import Backend, ParentSummary, StoreDown
@@ -76,7 +76,7 @@ class MlflowBackend(Backend):
         """`call` retried through transient errors; StoreDown with the cause once they last."""
         try:
             return retrying(call, self.retry_seconds if seconds is None else seconds)
-        except STORE_ERRORS as error:
+        except store_errors() as error:
             raise StoreDown(cause(error, self.uri)) from None
 
     def resume(self) -> tuple[dict[str, Row], int]:
@@ -162,7 +162,7 @@ class MlflowBackend(Backend):
         }
         try:
             retrying(lambda _: self._log(result, name, tags), self.retry_seconds if patient else 0)
-        except STORE_ERRORS as error:
+        except store_errors() as error:
             if is_transient(error):
                 raise StoreDown(cause(error, self.uri)) from None
             reason = mask_uri(str(error).strip().splitlines()[0] if str(error).strip() else "")

@@ -8,34 +8,48 @@ Three layers answer a busy or absent store, each set here and nowhere else:
    spool, and every PROBE_SECONDS the next result tries the store once.
 """
 
+import functools
 import re
 import time
 from collections.abc import Callable, Iterator
 
-import requests
-import sqlalchemy.exc
-from mlflow.exceptions import MlflowException
-from mlflow.protos import databricks_pb2
-
 from trainer.config.preflight import sqlite_path
 from trainer.config.redact import mask_uri
 
-STORE_ERRORS = (
-    MlflowException,
-    requests.exceptions.RequestException,
-    sqlalchemy.exc.SQLAlchemyError,
-    OSError,
-)
-TRANSIENT_CODES = {
-    databricks_pb2.ErrorCode.Name(code)
-    for code in (
-        databricks_pb2.TEMPORARILY_UNAVAILABLE,
-        databricks_pb2.SERVICE_UNDER_MAINTENANCE,
-        databricks_pb2.DEADLINE_EXCEEDED,
-        databricks_pb2.REQUEST_LIMIT_EXCEEDED,
-        databricks_pb2.COULD_NOT_ACQUIRE_LOCK,
+
+# The store's error types are imported where a store is written (its own process), not by the
+# sweep's driver, which never imports MLflow: seconds saved beside Ray's start.
+@functools.cache
+def store_errors() -> tuple[type[BaseException], ...]:
+    """What a write to the store raises when it fails: `except store_errors() as error`."""
+    import requests
+    import sqlalchemy.exc
+    from mlflow.exceptions import MlflowException
+
+    return (
+        MlflowException,
+        requests.exceptions.RequestException,
+        sqlalchemy.exc.SQLAlchemyError,
+        OSError,
     )
-}
+
+
+@functools.cache
+def transient_codes() -> frozenset[str]:
+    """MLflow's error codes for a store that is busy or away for now."""
+    from mlflow.protos import databricks_pb2
+
+    return frozenset(
+        databricks_pb2.ErrorCode.Name(code)
+        for code in (
+            databricks_pb2.TEMPORARILY_UNAVAILABLE,
+            databricks_pb2.SERVICE_UNDER_MAINTENANCE,
+            databricks_pb2.DEADLINE_EXCEEDED,
+            databricks_pb2.REQUEST_LIMIT_EXCEEDED,
+            databricks_pb2.COULD_NOT_ACQUIRE_LOCK,
+        )
+    )
+
 # What a store that is busy or away says, whatever wraps it.
 TRANSIENT_WORDS = re.compile(
     r"database is locked|timed? ?out|connection (refused|reset|aborted)|remote end closed|"
@@ -67,6 +81,10 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
 
 def is_transient(error: BaseException) -> bool:
     """A locked database, a timeout, a refused or reset connection, a 5xx: worth retrying."""
+    import requests
+    import sqlalchemy.exc
+    from mlflow.exceptions import MlflowException
+
     for link in _chain(error):
         if isinstance(link, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
             return True
@@ -74,7 +92,7 @@ def is_transient(error: BaseException) -> bool:
             return True
         if isinstance(link, sqlalchemy.exc.OperationalError):
             return True
-        if isinstance(link, MlflowException) and link.error_code in TRANSIENT_CODES:
+        if isinstance(link, MlflowException) and link.error_code in transient_codes():
             return True
         if TRANSIENT_WORDS.search(str(link)):
             return True
@@ -114,7 +132,7 @@ def retrying(call: Callable[[int], object], seconds: float) -> object:
     while True:
         try:
             return call(attempt)
-        except STORE_ERRORS as error:
+        except store_errors() as error:
             if not is_transient(error) or time.monotonic() + delay > deadline:
                 raise
         time.sleep(delay)
