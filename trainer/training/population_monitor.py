@@ -22,27 +22,31 @@ class PopulationMonitor:
         self.factor = factor
         self.threshold = np.full(members, np.inf)
         self.last_finite_loss = np.full(members, np.nan)  # nan: none yet (the monitor's None)
+        self.unset = True  # no check yet: the first finite losses set the thresholds
 
     def keep(self, kept: np.ndarray) -> None:
         """Only the members selected by the boolean array `kept` train on."""
         self.threshold, self.last_finite_loss = self.threshold[kept], self.last_finite_loss[kept]
 
     def check(self, step: int, loss: np.ndarray, params, optimizer) -> dict[int, Divergence]:
-        """The members (positions in the arrays) that diverged at this step, with why."""
+        """The members (positions in the arrays) that diverged at this step, with why. The
+        caller drops them, so every member checked later has its threshold set already."""
         found: dict[int, Divergence] = {}
         finite = np.isfinite(loss)
-        above = np.zeros_like(finite)
-        np.greater(loss, self.threshold, out=above, where=finite)
-        for m in np.flatnonzero(~finite | above):
+        # nan > threshold is False: a non-finite loss is found by `finite`, first.
+        diverged = ~finite | (loss > self.threshold)
+        for m in np.flatnonzero(diverged):
             reason = "non-finite loss" if not finite[m] else f"loss above {self.factor:g} x initial"
             found[m] = Divergence(step, reason, self._last(m), float(loss[m]))
-        ok = finite & ~above
-        first = ok & np.isnan(self.last_finite_loss)
-        # The first finite loss sets the threshold: factor x |loss|, or none for a loss of 0.
-        with np.errstate(invalid="ignore"):
-            start = np.where(loss == 0, np.inf, self.factor * np.abs(loss))
-        self.threshold = np.where(first, start, self.threshold)
-        self.last_finite_loss = np.where(ok, loss, self.last_finite_loss)
+        ok = ~diverged
+        if self.unset:
+            # The first finite loss sets the threshold: factor x |loss|, or none for a loss of 0.
+            first = ok & np.isnan(self.last_finite_loss)
+            with np.errstate(invalid="ignore"):
+                start = np.where(loss == 0, np.inf, self.factor * np.abs(loss))
+            self.threshold = np.where(first, start, self.threshold)
+            self.unset = False
+        np.copyto(self.last_finite_loss, loss, where=ok)
         checks = (
             ("gradient", [p.grad for p in params if p.grad is not None]),
             ("parameter", [p.data for p in params]),
@@ -52,7 +56,7 @@ class PopulationMonitor:
         for _, arrays in checks:
             for array in arrays:
                 # A member's finite sum proves its elements finite, as for a single run.
-                suspects |= ~np.isfinite(member_rows(array).sum(axis=1))
+                suspects |= ~np.isfinite(np.add.reduce(member_rows(array), axis=1))
         for m in np.flatnonzero(suspects & ok):
             for what, arrays in checks:
                 bad = first_non_finite(member_rows(a)[m] for a in arrays)
