@@ -35,7 +35,8 @@ GRID = [
 def test_server_lost_mid_sweep_spools_results_and_the_rerun_logs_them(tmp_path, server):
     args = [*GRID, f"tracking.uri={server.uri}", "tracking.experiment=lost"]
     args.append("tracking.retry_seconds=2")  # spool soon: the server stays away
-    sweep = SweepProcess(args, cwd=tmp_path)
+    # No retries of MLflow's own either: each try of the store away fails at once.
+    sweep = SweepProcess(args, cwd=tmp_path, env={"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"})
     sweep.wait_for(trials=2)
     server.stop()
     code = sweep.wait()
