@@ -86,3 +86,12 @@ def postgres_server(postgres, tmp_path_factory):
     server = MlflowServer(folder, backend=postgres.database()).start()
     yield server
     server.stop()
+
+
+def pytest_collection_modifyitems(items):
+    """The modules with slow tests first, each module's tests in their order: pytest-xdist's
+    loadscope hands modules out in this order (--no-loadscope-reorder, pyproject.toml), so the
+    long ones start early and the many quick ones fill the workers in at the end. (xdist's own
+    order, most tests first, left the long modules, which have few tests, for last.)"""
+    slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow)

@@ -115,6 +115,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+# MLflow 3's server also starts a job runner (seven huey consumers, each importing MLflow: some
+# 15 s of CPU a start, taken from the sweeps under test); the sweeps never submit a job.
+NO_SERVER_JOBS = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+
+
 class MlflowServer:
     """A real `mlflow server` on `host` (127.0.0.1), backed by sqlite in `folder` or by the
     database `backend` names; artifacts proxied by it (--artifacts-destination in `folder`)."""
@@ -132,28 +137,16 @@ class MlflowServer:
         self.process = None
 
     def start(self, timeout: float = 90) -> "MlflowServer":
-        command = [
-            sys.executable,
-            "-m",
-            "mlflow",
-            "server",
-            "--host",
-            self.host,
-            "--port",
-            str(self.port),
-            "--workers",
-            "1",
-            "--backend-store-uri",
-            self.backend,
-            "--artifacts-destination",
-            str(self.folder / "server-artifacts"),
-        ]
+        command = [sys.executable, "-m", "mlflow", "server", "--host", self.host]
+        command += ["--port", str(self.port), "--workers", "1", "--backend-store-uri", self.backend]
+        command += ["--artifacts-destination", str(self.folder / "server-artifacts")]
         if self.host != "127.0.0.1":  # MLflow's host check: the one name it is served under
             command += ["--allowed-hosts", f"{self.host}:{self.port}"]
         log_path = self.folder / f"server-{self.port}.log"
         log = open(log_path, "a")
+        env = {**os.environ, **NO_SERVER_JOBS}
         self.process = subprocess.Popen(
-            command, cwd=self.folder, stdout=log, stderr=log, start_new_session=True
+            command, cwd=self.folder, env=env, stdout=log, stderr=log, start_new_session=True
         )
         deadline = time.monotonic() + timeout
         # Until it answers, or has exited (its port taken by another process, say).

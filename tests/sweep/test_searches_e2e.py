@@ -1,12 +1,10 @@
 """Every search from the command line: real Ray, a real sqlite store, read back."""
 
 import math
-import signal
 
 import pytest
-from entry import run_main
 from mlflow import MlflowClient
-from support import SweepProcess, children, parents, run_script, sqlite_uri
+from support import children, parents, run_script, sqlite_uri
 
 from trainer import contract
 from trainer.config.compose import compose_config, hydra_context, to_plain, trial_config
@@ -112,52 +110,9 @@ def test_the_range_test_logs_its_figure_and_a_rate_below_the_theoretical_limit(t
     assert contract.LR_RANGE_FILE in {f.path for f in client.list_artifacts(parent.info.run_id)}
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        [*SPACE, "sweep.search=random", "sweep.n_trials=4"],
-        [*SPACE, "sweep.search=sobol", "sweep.n_trials=4"],
-        [*SPACE, "sweep.search=tpe", "sweep.n_trials=4"],
-        [*SPACE, "sweep.search=halving", "sweep.n_trials=4"],
-        ["sweep.search=lr_range", "task=quadratic", "trainer.steps=100", "ray.num_cpus=2"],
-    ],
-    ids=["random", "sobol", "tpe", "halving", "lr_range"],
-)
-def test_every_search_runs_with_tracking_none_and_writes_nothing(tmp_path, capfd, args):
-    # Through the script's own entry point, in this process (entry.py): one Ray start less.
-    done = run_main("sweep.py", *args, "tracking=none", cwd=tmp_path, capfd=capfd)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "tracking=none: nothing was recorded" in done.stdout
-    assert list(tmp_path.iterdir()) == []
-
-
 def test_a_continuous_range_on_a_grid_exits_2_with_one_line_and_writes_nothing(tmp_path):
     done = run_script("sweep.py", "task=quadratic", "optimizer.lr=interval(0.001, 1)", cwd=tmp_path)
     assert done.returncode == 2
     [line] = done.stderr.strip().splitlines()
     assert "sweep.search=random" in line and "sweep.search=tpe" in line
     assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize("search", ["tpe", "halving"])
-def test_an_interrupted_search_resumes_and_records_each_trial_once(tmp_path, search):
-    args = [
-        *SPACE[:4],
-        "trainer.steps=50000",
-        "ray.num_cpus=2",
-        f"sweep.search={search}",
-        "sweep.n_trials=8",
-        f"tracking.uri={sqlite_uri(tmp_path)}",
-    ]
-    interrupted = SweepProcess(args, tmp_path)
-    interrupted.wait_for(2, timeout=240)
-    interrupted.process.send_signal(signal.SIGINT)
-    assert interrupted.process.wait(timeout=120) == 130, interrupted.output()
-    client = MlflowClient(sqlite_uri(tmp_path))
-    before = {r.data.tags[contract.TRIAL_ID] for r in the_children(client)[1]}
-    run_script("sweep.py", *args, cwd=tmp_path, check=True, timeout=400)
-    parent, runs = the_children(client)
-    trial_ids = [r.data.tags[contract.TRIAL_ID] for r in runs]
-    assert len(trial_ids) == len(set(trial_ids)) == 8
-    assert before <= set(trial_ids)
-    assert client.get_run(parent.info.run_id).info.status == "FINISHED"

@@ -59,8 +59,15 @@ def start_ui(uri: str, port: int, timeout: float = 90) -> subprocess.Popen:
     command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri]
     command += ["--host", UI_HOST, "--port", str(port)]
     # A session of its own: Ctrl-C reaches this process alone, which then stops the UI's workers.
+    # Without MLflow 3's job runner (its seven consumers' start costs seconds of CPU): a sweep's
+    # dashboard submits no jobs. A user's own setting is kept.
+    env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **os.environ}
     ui = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and ui.poll() is None:
