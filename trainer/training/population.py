@@ -21,7 +21,8 @@ from trainer.contract import FINAL_TRAIN_LOSS, final
 from trainer.tasks.base import Surface2D
 from trainer.training.build import build_optimizer, build_task
 from trainer.training.checkpoint import Checkpoint
-from trainer.training.population_monitor import PopulationMonitor, member_rows
+from trainer.training.member_rows import MemberRows, own_row, stacked_state
+from trainer.training.population_monitor import PopulationMonitor
 from trainer.training.range_test import RANGE_TEST
 from trainer.training.result import CONVERGED, DIVERGED, Result
 
@@ -59,27 +60,6 @@ def located(target) -> type | None:
         return get_class(target)
     except Exception:
         return None  # trained alone, where the error (if any) is reported as for any run
-
-
-class MemberRows:
-    """A parameter as the optimizer sees it in a population: one row per member, (P, n), views
-    of the Tensor's data and gradient, so a hyperparameter of shape (P, 1) is each member's own."""
-
-    def __init__(self, tensor):
-        self.tensor = tensor
-
-    @property
-    def data(self) -> np.ndarray:
-        return member_rows(self.tensor.data)
-
-    @property
-    def grad(self) -> np.ndarray | None:
-        g = self.tensor.grad
-        return None if g is None else member_rows(g)
-
-    @grad.setter
-    def grad(self, value) -> None:
-        self.tensor.grad = value
 
 
 def train_population(
@@ -255,12 +235,7 @@ class Population:
             for name, value in optimizer.hyperparameters.items()
         }
         state = [
-            {
-                name: value[m].reshape(tensor.data.shape[1:]).copy()
-                if isinstance(value, np.ndarray)
-                else value
-                for name, value in param_state.items()
-            }
+            {name: own_row(value, m, tensor.data.shape[1:]) for name, value in param_state.items()}
             for tensor, param_state in zip(self.tensors, optimizer.state, strict=True)
         ]
         last = self.monitor.last_finite_loss[m]
@@ -290,16 +265,3 @@ def differing_hyperparameters(configs: list[dict]) -> dict[str, np.ndarray]:
         if is_hyperparameter(key) and any(v != value for v in values):
             differing[key] = np.array(values, dtype=float)[:, None]
     return differing
-
-
-def stacked_state(states: list[dict]) -> dict:
-    """One parameter's optimizer state for all members, from each member's own: arrays as rows
-    (P, n); a counter (Adam's t) is the same for every member."""
-    if not states[0]:
-        return {}
-    return {
-        name: member_rows(np.stack([s[name] for s in states]))
-        if isinstance(value, np.ndarray)
-        else value
-        for name, value in states[0].items()
-    }

@@ -2,12 +2,8 @@
 
 import numpy as np
 
+from trainer.training.member_rows import member_rows
 from trainer.training.result import Divergence
-
-
-def member_rows(array: np.ndarray) -> np.ndarray:
-    """An array of a population as one row per member (P, n): a view of its C-ordered data."""
-    return array.reshape(len(array), -1)
 
 
 class PopulationMonitor:
