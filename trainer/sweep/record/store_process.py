@@ -53,7 +53,8 @@ class StoreLost(StoreDown):
 
 @forwarded(Backend)
 class ProcessBackend(Backend):
-    """An MlflowBackend in a child process: every Backend method runs there, but `close`.
+    """An MLflow backend (record/mlflow/) in a child process: every Backend method but `close`
+    runs there.
 
     Each call waits for its answer, so results are logged in order and exactly as in-process.
     The spool stays in the driver (SpooledStore): if the store cannot take a result, or the
@@ -102,7 +103,7 @@ class ProcessBackend(Backend):
         return self if self._leased else None
 
     def ready(self) -> "ProcessBackend | None":
-        """Wait until the children of earlier invocations are sorted (MlflowBackend.resume)."""
+        """Wait until the children of earlier invocations are sorted (ParentRunBackend.resume)."""
         if self.leased() is None:
             return None
         answer = self._opening_answer()
@@ -160,11 +161,11 @@ def _serve(conn, driver_end, opening: tuple) -> None:
 def _open(conn, opening: tuple):
     """The store, opened and resumed under the lease, each step reported; None if refused."""
     from trainer.sweep.record.lease import LeaseHeld
-    from trainer.sweep.record.mlflow_store import MlflowBackend
+    from trainer.sweep.record.mlflow.opening import backend_class, resumed
 
     context, driver_pid = opening
     try:
-        store = MlflowBackend(context, driver_pid)
+        store = backend_class(context)(context, driver_pid)
     except LeaseHeld as error:
         conn.send(("held", str(error)))
         return None
@@ -174,7 +175,8 @@ def _open(conn, opening: tuple):
     try:
         conn.send(("ok", "leased"))
         try:
-            conn.send(("ok", store.resume()))
+            resumed(store)
+            conn.send(("ok", (store.finished, store.superseded)))
         except Exception as error:
             conn.send(("error", _first_line(error)))
             store.close()
