@@ -3,7 +3,6 @@
 import sys
 import time
 
-from trainer.sweep.record.retry import PROBE_SECONDS
 from trainer.sweep.record.rows import Row
 from trainer.sweep.record.spool import Spool
 from trainer.sweep.record.store import Backend, ParentSummary, Store, StoreDown
@@ -53,6 +52,9 @@ class SpooledStore(Store):
                 file=sys.stderr,
             )
         self.down = error
+        # Only now: the retry policy imports MLflow's errors, which the driver does without.
+        from trainer.sweep.record.retry import PROBE_SECONDS
+
         self._next_probe = time.monotonic() + PROBE_SECONDS
 
     def drain(self, patient: bool = True) -> int:
