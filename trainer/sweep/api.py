@@ -132,7 +132,9 @@ def load_sweep(parent_run_id: str, tracking_uri: str | None = None) -> SweepResu
         raise ConfigError(f"parent_run_id={parent_run_id}: no such run in {uri}") from None
     # Child runs or the parent's trial table (tracking.children=false), read alike; a trial
     # logged by code since changed is not one of the sweep's results (README).
-    rows = [Row.from_run(run, numpy.empty(0)) for run in recorded_trials(client, parent)]
+    # In name order, whichever the store's: configurations that tie keep that order.
+    trials = sorted(recorded_trials(client, parent), key=run_order)
+    rows = [Row.from_run(run, numpy.empty(0)) for run in trials]
     tags = parent.data.tags
     ranking = Ranking(
         tags.get("sweep.metric", FINAL_TRAIN_LOSS),
@@ -140,6 +142,14 @@ def load_sweep(parent_run_id: str, tracking_uri: str | None = None) -> SweepResu
         tags.get("sweep.aggregate", "mean"),
     )
     return SweepResult(parent_run_id, records(rows), configs=config_records(rows, ranking))
+
+
+def run_order(run) -> tuple[str, str]:
+    """A recorded trial's place in a loaded sweep: its run's name, then its trial id."""
+    from trainer.contract import RUN_NAME, TRIAL_ID
+
+    tags = run.data.tags
+    return tags.get(RUN_NAME, run.info.run_name), tags.get(TRIAL_ID, "")
 
 
 def records(rows) -> list[dict]:

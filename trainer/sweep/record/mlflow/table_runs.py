@@ -1,5 +1,7 @@
 """The table form of the sweep's record: the parent run alone, its trials a table of parts."""
 
+import contextlib
+import os
 import re
 import tempfile
 import time
@@ -20,6 +22,7 @@ from trainer.tracking.provenance import provenance_tags
 from trainer.tracking.run_record import result_tags
 from trainer.training.result import FAILED, Result
 
+PROGRESS_BAR = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
 PART = re.compile(r"part-(\d{5,})-([0-9a-f]+)\.npz")
 
 
@@ -34,6 +37,20 @@ def part_order(name: str) -> tuple[int, str] | None:
     return (int(found[1]), found[2]) if found else None
 
 
+@contextlib.contextmanager
+def quiet_downloads():
+    """No progress bar of MLflow's on stderr while the parts download (a line per part)."""
+    saved = os.environ.get(PROGRESS_BAR)
+    os.environ[PROGRESS_BAR] = "false"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(PROGRESS_BAR, None)
+        else:
+            os.environ[PROGRESS_BAR] = saved
+
+
 def read_parts(client, run_id: str) -> tuple[list[TableTrial], int]:
     """Every whole part's trials, in the order written (a torn part is skipped with a warning),
     and the number of the last part there is (-1 for none)."""
@@ -44,7 +61,7 @@ def read_parts(client, run_id: str) -> tuple[list[TableTrial], int]:
     if not names:
         return [], -1
     trials: list[TableTrial] = []
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, quiet_downloads():
         local = Path(client.download_artifacts(run_id, contract.TRIALS_FOLDER, folder))
         for _, name in names:
             try:
