@@ -10,6 +10,7 @@ import abc
 import multiprocessing
 import os
 import signal
+import sys
 import traceback
 
 from trainer.config.errors import ConfigError
@@ -146,6 +147,7 @@ def _serve(conn, driver_end, opening: tuple) -> None:
     driver_end.close()
     # Ctrl-C is the driver's to handle; this child finishes what it is asked, then exits.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _own_connections()
     try:
         store = _open(conn, opening)
         if store is None:
@@ -156,6 +158,16 @@ def _serve(conn, driver_end, opening: tuple) -> None:
             store.close()
     except (EOFError, OSError, KeyboardInterrupt):
         return  # the driver went away: nothing to tell it
+
+
+def _own_connections() -> None:
+    """Database connections the driver's process opened before the fork (MLflow keeps one
+    engine per database, for the process: a notebook that loaded a sweep first) stay the
+    driver's: this child opens its own, or the two would talk over one socket."""
+    sql = sys.modules.get("mlflow.store.tracking.sqlalchemy_store")
+    if sql is not None:
+        for engine in list(getattr(sql.SqlAlchemyStore, "_engine_map", {}).values()):
+            engine.dispose(close=False)
 
 
 def _open(conn, opening: tuple):
