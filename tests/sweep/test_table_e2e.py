@@ -115,8 +115,9 @@ def test_the_other_form_is_refused_in_one_line(both):
         "sweep.py", *GRID, "ray.num_cpus=2", f"tracking.uri={client.tracking_uri}", cwd=folder
     )
     assert done.returncode == 2, done.stdout + done.stderr
-    [line] = done.stderr.strip().splitlines()
-    assert "tracking.children=false" in line and "Traceback" not in done.stderr
+    errors = [x for x in done.stderr.splitlines() if x.startswith("error: ")]
+    assert len(errors) == 1, done.stderr
+    assert "tracking.children=false" in errors[0] and "Traceback" not in done.stderr
     assert client.get_run(parent.info.run_id).info.status == "FINISHED"
 
 
@@ -144,3 +145,16 @@ def test_after_kill_9_a_rerun_trains_only_the_missing_trials_and_logs_none_twice
     trial_ids = [t.data.tags[contract.TRIAL_ID] for t in trials]
     assert len(trial_ids) == len(set(trial_ids)) == 8  # each once, none twice
     assert {t.info.status for t in trials} == {"FINISHED"}
+
+
+@pytest.mark.slow
+def test_run_sweep_returns_what_load_sweep_reads_back_from_the_table(tmp_path, monkeypatch):
+    from trainer.sweep import run_sweep
+
+    monkeypatch.chdir(tmp_path)
+    overrides = [*GRID, "tracking.children=false", "ray.num_cpus=2", "sweep.trials_per_task=2"]
+    ran = run_sweep([*overrides, f"tracking.uri={sqlite_uri(tmp_path)}"])
+    assert ran.code == 0 and len(ran.rows) == 8
+    loaded = load_sweep(ran.parent_run_id, sqlite_uri(tmp_path))
+    assert comparable(loaded.rows) == comparable(ran.rows)
+    assert [r["wall_time"] for r in loaded.rows] == [r["wall_time"] for r in ran.rows]
