@@ -94,3 +94,23 @@ def test_the_graph_sees_imports_inside_functions_and_submodules_named_in_from_im
     assert "trainer.sweep.plan.searches.registry" in graph
     api = imported(MODULES["trainer.sweep.api"])
     assert "trainer.sweep.run.driver" in api  # imported inside sweep_session
+
+
+SWEEP = REPO / "trainer" / "sweep"
+MOST_MODULES, MOST_LINES = 12, 300
+
+
+def test_the_sweep_packages_keep_to_the_layout_rule():
+    """At most MOST_MODULES modules a folder and MOST_LINES lines a file, in trainer/sweep."""
+    crowded = {
+        str(folder.relative_to(REPO)): count
+        for folder in [SWEEP, *SWEEP.rglob("*/")]
+        if folder.name != "__pycache__"
+        and (count := len(list(folder.glob("*.py")))) > MOST_MODULES
+    }
+    long = {
+        str(path.relative_to(REPO)): lines
+        for path in SWEEP.rglob("*.py")
+        if (lines := len(path.read_text().splitlines())) > MOST_LINES
+    }
+    assert crowded == {} and long == {}

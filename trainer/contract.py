@@ -1,6 +1,6 @@
 """The MLflow run contract: every tag, metric, param and file name a run is written and read by.
 
-The writers (`trainer/tracking/run_record.py`, `trainer/sweep/record/mlflow_store.py`), the reader
+The writers (`trainer/tracking/run_record.py`, `trainer/sweep/record/mlflow/`), the reader
 (`trainer/sweep/report/rows.py`) and the tests all name a record's parts through this module.
 """
 
@@ -100,3 +100,11 @@ FAILURE_REASON = "failure.reason"
 LEASE_OWNER = "lease.owner"  # host:pid:uuid of the driver holding the sweep
 LEASE_SINCE = "lease.since"  # seconds since the epoch when it took the lease
 LEASE_HEARTBEAT = "lease.heartbeat"  # seconds since the epoch, refreshed while it lives
+
+# How a sweep's parent run holds its trials (tracking.children): its tag RECORD_FORM says which.
+RECORD_FORM = "sweep.record"
+CHILD_RUNS = "child_runs"  # tracking.children=true: a child run per trial (the default)
+TABLE = "table"  # tracking.children=false: the parent alone, its trials a table of parts
+# The table's parts: each a compressed .npz of columns (trainer/sweep/record/mlflow/parts.py),
+# one per call that logged trials, under this artifact folder of the parent.
+TRIALS_FOLDER = "trials"

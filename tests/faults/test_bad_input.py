@@ -110,6 +110,8 @@ CASES = [
     sweep("sweep.trials_per_task=0", ">= 1"),
     sweep("sweep.name=", "name the sweep", names="sweep.name"),
     sweep("tracking.experiment=", "name the MLflow experiment", names="tracking.experiment"),
+    sweep("tracking.children=maybe", "not a valid bool", names="tracking.children=maybe"),
+    sweep("tracking.children=true,false", "can be swept", names="tracking.children"),
     sweep("tracking.uri=sqlite:///:memory:", "name a file"),
     sweep("tracking.uri=http://", "host:port"),
     sweep(f"tracking.uri=postgresql://u:secretpw@127.0.0.1:{CLOSED}/db", "running", names=":***@"),

@@ -4,9 +4,12 @@ As Hydra's LauncherTestSuite is for launchers, a store is a store when a subclas
 `StoreContract` naming it passes (test_store_contract.py holds one per store). A subclass
 provides the fixture `opener`: an object with `open(grid)` -> the Store as the driver opens it
 (through trainer.sweep.record.open.open_store), `client()` -> an MlflowClient of the same store
-(None for a store that records nothing) and `experiment`.
+(None for a store that records nothing) and `experiment`. What a store recorded is read back
+through `recorded` (trainer.sweep.record.mlflow.reader), whatever form holds the trials: a child
+run per trial, or the parent's trial table (tracking.children=false, `TableForm`).
 """
 
+import io
 import math
 import tempfile
 import time
@@ -14,12 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import children, parents
+from support import parents
 
 from trainer import contract
 from trainer.config.compose import hydra_context
 from trainer.config.errors import ConfigError
 from trainer.sweep.plan.grid import expand
+from trainer.sweep.record.mlflow.reader import recorded_trials
 from trainer.sweep.record.store import ParentSummary, Store
 from trainer.training.result import CONVERGED, DIVERGED, FAILED
 from trainer.training.trial import run_trial
@@ -45,7 +49,80 @@ def sweep() -> Sweep:
     return Sweep()
 
 
-class StoreContract:
+def recorded(client, parent_id: str) -> list:
+    """The trials that count of the sweep whose parent is `parent_id`, in either form."""
+    return recorded_trials(client, client.get_run(parent_id))
+
+
+class ChildRunForm:
+    """How the contract cuts a write short, or relabels a trial's code, where each trial is a
+    child run, and where a trial's own file is."""
+
+    def cut_short(self, client, parent_id: str, result, name: str):
+        """A trial's write cut short by a killed driver: a child left RUNNING. A check that
+        the next invocation cleared it."""
+        experiment = client.get_run(parent_id).info.experiment_id
+        tags = {contract.PARENT_RUN_ID: parent_id, contract.TRIAL_ID: result.trial_id}
+        cut = client.create_run(experiment, run_name=name, tags=tags)
+        return lambda: client.get_run(cut.info.run_id).info.lifecycle_stage == "deleted"
+
+    def relabel(self, client, parent_id: str, fingerprint: str) -> None:
+        """Every recorded trial as if other code had computed it."""
+        for run in recorded(client, parent_id):
+            client.set_tag(run.info.run_id, contract.CODE_FINGERPRINT, fingerprint)
+
+    def trial_file(self, client, parent_id: str) -> tuple[str, str]:
+        """(run id, path) of a file holding a recorded trial's curve."""
+        [run] = recorded(client, parent_id)
+        return run.info.run_id, contract.TRAIN_LOSS_FILE
+
+
+class TableForm:
+    """The same for tracking.children=false, where the trials are parts of the parent's table
+    (trainer/sweep/record/mlflow/parts.py): a part torn by a kill, a part's code relabelled."""
+
+    @staticmethod
+    def parts(client, parent_id: str) -> list[str]:
+        return sorted(
+            f.path for f in client.list_artifacts(parent_id, contract.TRIALS_FOLDER)
+        )
+
+    @staticmethod
+    def upload(client, parent_id: str, name: str, data: bytes) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            (Path(folder) / name).write_bytes(data)
+            client.log_artifact(parent_id, str(Path(folder) / name), contract.TRIALS_FOLDER)
+
+    def cut_short(self, client, parent_id: str, result, name: str):
+        """A part torn by a kill mid-write, holding the trial; a check that it is still there,
+        skipped (parts are never rewritten)."""
+        from trainer.sweep.record.mlflow.parts import to_part
+        from trainer.sweep.record.mlflow.table_runs import table_trial
+
+        tags = {contract.PARENT_RUN_ID: parent_id, contract.TRIAL_ID: result.trial_id}
+        data = to_part([table_trial(result, name, tags, parent_id)])
+        torn = "part-00007-dead.npz"
+        self.upload(client, parent_id, torn, data[: len(data) // 2])
+        return lambda: f"{contract.TRIALS_FOLDER}/{torn}" in self.parts(client, parent_id)
+
+    def relabel(self, client, parent_id: str, fingerprint: str) -> None:
+        from trainer.sweep.record.mlflow.parts import TAG, read_columns
+
+        key = TAG + contract.CODE_FINGERPRINT
+        for path in self.parts(client, parent_id):
+            with tempfile.TemporaryDirectory() as folder:
+                columns = read_columns(Path(client.download_artifacts(parent_id, path, folder))
+                                       .read_bytes())
+            columns[key] = np.full(columns[key].shape, fingerprint)
+            buffer = io.BytesIO()
+            np.savez_compressed(buffer, **columns)
+            self.upload(client, parent_id, Path(path).name, buffer.getvalue())
+
+    def trial_file(self, client, parent_id: str) -> tuple[str, str]:
+        return parent_id, self.parts(client, parent_id)[0]
+
+
+class StoreContract(ChildRunForm):
     """Every store passes these; `records` is False for the store that records nothing, and
     `artifacts` is how the URIs of a store's artifacts start (mlflow-artifacts: for a server's)."""
 
@@ -94,7 +171,7 @@ class StoreContract:
             parent_id = again.status()[2]
         finally:
             again.close()
-        runs = children(opener.client(), parent_id, opener.experiment)
+        runs = recorded(opener.client(), parent_id)
         assert sorted(run.info.run_name for run in runs) == sorted(NAMES)
         assert {run.info.status for run in runs} == {"FINISHED"}
 
@@ -109,7 +186,7 @@ class StoreContract:
         store.close()
         if not self.records:
             return
-        [run] = children(opener.client(), parent_id, opener.experiment)
+        [run] = recorded(opener.client(), parent_id)
         tags = run.data.tags
         assert run.info.status == "FINISHED" and tags[contract.OUTCOME] == DIVERGED
         assert int(tags[contract.DIVERGENCE_STEP]) == diverged.divergence.step
@@ -123,13 +200,13 @@ class StoreContract:
         store.close()
         if not self.records:
             return
-        runs = {r.info.run_name: r for r in children(opener.client(), parent_id, opener.experiment)}
+        runs = {r.info.run_name: r for r in recorded(opener.client(), parent_id)}
         for name, tags, result in zip(NAMES[:2], TAGS[:2], sweep.results, strict=False):
-            recorded = runs[name].data.tags
-            assert recorded[contract.TRIAL_ID] == result.trial_id
-            assert recorded[contract.PARENT_RUN_ID] == parent_id
-            assert recorded["search.note"] == tags["search.note"]
-            assert recorded[contract.CODE_FINGERPRINT]
+            carried = runs[name].data.tags
+            assert carried[contract.TRIAL_ID] == result.trial_id
+            assert carried[contract.PARENT_RUN_ID] == parent_id
+            assert carried["search.note"] == tags["search.note"]
+            assert carried[contract.CODE_FINGERPRINT]
 
     def test_the_parent_ends_finished_with_its_summary(self, opener, sweep):
         store = opener.open(sweep.grid)
@@ -175,20 +252,17 @@ class StoreContract:
         if not self.records:
             return
         client = opener.client()
-        experiment = client.get_experiment_by_name(opener.experiment).experiment_id
-        # A child left RUNNING by a driver killed mid-write, for the second trial.
-        cut = client.create_run(
-            experiment,
-            run_name=NAMES[1],
-            tags={
-                contract.PARENT_RUN_ID: parent_id,
-                contract.TRIAL_ID: sweep.results[1].trial_id,
-            },
-        )
+        cleared = self.cut_short(client, parent_id, sweep.results[1], NAMES[1])
         again = opener.open(sweep.grid)
         again.close()
         assert set(again.finished) == {sweep.results[0].trial_id}
-        assert client.get_run(cut.info.run_id).info.lifecycle_stage == "deleted"
+        assert [run.info.run_name for run in recorded(client, parent_id)] == [NAMES[0]]
+        assert cleared()
+        redo = opener.open(sweep.grid)  # the trial cut short, logged again: counted once
+        redo.log(sweep.results[1], NAMES[1])
+        redo.close()
+        names = sorted(run.info.run_name for run in recorded(client, parent_id))
+        assert names == sorted(NAMES[:2])
 
     def test_a_trial_logged_by_other_code_is_superseded_not_finished(self, opener, sweep):
         store = opener.open(sweep.grid)
@@ -198,12 +272,14 @@ class StoreContract:
         if not self.records:
             return
         client = opener.client()
-        [run] = children(client, parent_id, opener.experiment)
-        client.set_tag(run.info.run_id, contract.CODE_FINGERPRINT, "0123456789abcdef")
+        self.relabel(client, parent_id, "0123456789abcdef")
         again = opener.open(sweep.grid)
         again.close()
         assert dict(again.finished) == {} and again.superseded == 1
-        assert client.get_run(run.info.run_id).data.tags[contract.SUPERSEDED] == "true"
+        assert recorded(client, parent_id) == []  # superseded: no longer counted
+        third = opener.open(sweep.grid)  # and not superseded twice
+        third.close()
+        assert dict(third.finished) == {} and third.superseded == 0
 
     def test_a_second_driver_is_refused_while_the_first_holds_the_sweep(self, opener, sweep):
         store = opener.open(sweep.grid)
@@ -237,12 +313,12 @@ class StoreContract:
         parent_id = store.status()[2]
         store.close()
         assert left == [sweep.results[1].trial_id]
-        [run] = children(opener.client(), parent_id, opener.experiment)
+        [run] = recorded(opener.client(), parent_id)
         assert run.info.run_name == "from the spool"
         assert run.data.tags["search.note"] == "spooled"
         assert run.data.tags[contract.TRIAL_ID] == sweep.results[0].trial_id
 
-    def test_a_result_the_store_refuses_is_a_failed_child_not_a_lost_one(self, opener, sweep):
+    def test_a_result_the_store_refuses_is_a_failed_trial_not_a_lost_one(self, opener, sweep):
         refused = run_trial(sweep.grid.trials[0].config, sweep.grid.trials[0].trial_id)
         refused.config = {**refused.config, "bad*name": 1}  # a param name MLflow refuses
         store = opener.open(sweep.grid)
@@ -251,9 +327,14 @@ class StoreContract:
         store.close()
         if not self.records:
             return
-        runs = {r.info.run_name: r for r in children(opener.client(), parent_id, opener.experiment)}
-        assert runs["refused"].info.status == "FAILED"
-        assert runs["refused"].data.tags[contract.OUTCOME] == FAILED
+        runs = {r.info.run_name: r for r in recorded(opener.client(), parent_id)}
+        # Recorded as it is, or (where the store refuses it) FAILED saying why: never lost.
+        if runs["refused"].info.status == "FAILED":
+            assert runs["refused"].data.tags[contract.OUTCOME] == FAILED
+            assert "refused" in runs["refused"].data.tags[contract.FAILURE_REASON]
+        else:
+            assert runs["refused"].data.params["bad*name"] == "1"
+            assert runs["refused"].data.tags[contract.OUTCOME] == CONVERGED
         assert runs["fine"].data.tags[contract.OUTCOME] == CONVERGED
 
     def test_each_run_s_artifacts_are_where_the_store_keeps_them(self, opener, sweep):
@@ -265,8 +346,7 @@ class StoreContract:
         if not self.records:
             return
         client = opener.client()
-        [run] = children(client, parent_id, opener.experiment)
-        files = ((run.info.run_id, contract.TRAIN_LOSS_FILE), (parent_id, "summary.txt"))
+        files = (self.trial_file(client, parent_id), (parent_id, "summary.txt"))
         for run_id, name in files:
             assert client.get_run(run_id).info.artifact_uri.startswith(self.artifacts)
             with tempfile.TemporaryDirectory() as folder:  # downloaded through the store's own way

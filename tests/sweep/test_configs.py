@@ -88,3 +88,13 @@ def test_importances_sum_to_one_and_find_the_key_the_metric_follows():
     found = importances(rows, searched, RANKING)
     assert sum(found.values()) == pytest.approx(1.0, abs=1e-9)
     assert found["optimizer.lr"] > 0.9
+
+
+def test_a_large_sweep_s_forest_is_fitted_to_the_same_few_trials_in_any_order():
+    from trainer.sweep.report.importance import MOST_TRIALS, sample
+
+    rows = [row(0.1 + i, 0, 1.0) for i in range(MOST_TRIALS + 500)]
+    chosen = sample(rows)
+    assert len(chosen) == MOST_TRIALS and len({r.trial_id for r in chosen}) == MOST_TRIALS
+    assert [r.trial_id for r in sample(rows[::-1])] == [r.trial_id for r in chosen]
+    assert sample(rows[:10]) == rows[:10]

@@ -6,7 +6,7 @@ import time
 
 import pytest
 from mlflow import MlflowClient
-from store_contract import StoreContract, sweep  # noqa: F401 (sweep: the suite's fixture)
+from store_contract import StoreContract, TableForm, sweep  # noqa: F401 (sweep: the fixture)
 from support import MlflowServer, sqlite_uri
 
 from trainer.sweep.context import SweepContext
@@ -17,11 +17,14 @@ EXPERIMENT = "contract"
 _experiments = itertools.count()
 
 
-def context(uri: str | None, grid, experiment: str = EXPERIMENT) -> SweepContext:
-    """A sweep's context as the driver builds it, for a store at `uri` (None: tracking=none)."""
+def context(
+    uri: str | None, grid, experiment: str = EXPERIMENT, children: bool = True
+) -> SweepContext:
+    """A sweep's context as the driver builds it, for a store at `uri` (None: tracking=none),
+    with `tracking.children`."""
     session = {
         "sweep": {"name": "contract"},
-        "tracking": {"experiment": experiment, "retry_seconds": 0.0},
+        "tracking": {"experiment": experiment, "retry_seconds": 0.0, "children": children},
         "ray": {},
     }
     return SweepContext(session, grid, uri, time.perf_counter())
@@ -38,11 +41,14 @@ def migrated_store(tmp_path_factory):
 class Opener:
     """Opens the sweep's store at `uri` as the driver does, in process or in a child."""
 
-    def __init__(self, uri: str | None, in_child: bool, experiment: str = EXPERIMENT):
+    def __init__(
+        self, uri: str | None, in_child: bool, experiment: str = EXPERIMENT, children: bool = True
+    ):
         self.uri, self.in_child, self.experiment = uri, in_child, experiment
+        self.children = children
 
     def open(self, grid):
-        sweep_context = context(self.uri, grid, self.experiment)
+        sweep_context = context(self.uri, grid, self.experiment, self.children)
         opening = None
         if self.in_child and self.uri is not None:
             opening = open_in_background(sweep_context)
@@ -75,6 +81,25 @@ class TestMlflowInChildProcess(StoreContract):
         return Opener(sqlite_copy(migrated_store, tmp_path), in_child=True)
 
 
+class TestTableInProcess(TableForm, StoreContract):
+    """tracking.children=false over sqlite, in the driver's process: the parent run alone, its
+    trials the parts of a table artifact."""
+
+    @pytest.fixture
+    def opener(self, migrated_store, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        return Opener(sqlite_copy(migrated_store, tmp_path), in_child=False, children=False)
+
+
+class TestTableInChildProcess(TableForm, StoreContract):
+    """tracking.children=false over sqlite in the store process, as a sweep runs it."""
+
+    @pytest.fixture
+    def opener(self, migrated_store, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        return Opener(sqlite_copy(migrated_store, tmp_path), in_child=True, children=False)
+
+
 class TestNoStore(StoreContract):
     """tracking=none: the store that records nothing, and writes no file."""
 
@@ -105,6 +130,19 @@ class TestMlflowServer(StoreContract):
     def opener(self, server, tmp_path, monkeypatch):
         monkeypatch.chdir(tmp_path)  # a server's spool is in the working directory
         return Opener(server.uri, in_child=True, experiment=f"contract-{next(_experiments)}")
+
+
+@pytest.mark.slow
+class TestTableOnServer(TableForm, StoreContract):
+    """tracking.children=false through a real `mlflow server`: the parts proxied as artifacts."""
+
+    artifacts = "mlflow-artifacts:"
+
+    @pytest.fixture
+    def opener(self, server, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        experiment = f"table-{next(_experiments)}"
+        return Opener(server.uri, in_child=True, experiment=experiment, children=False)
 
 
 @pytest.mark.slow

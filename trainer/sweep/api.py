@@ -112,12 +112,12 @@ def sweep_session(session: dict, grid: Grid) -> SweepResult:
 
 def load_sweep(parent_run_id: str, tracking_uri: str | None = None) -> SweepResult:
     """A finished sweep's rows, read back from MLflow by its parent run's id (the default
-    store is ./mlflow.db, as for the command line)."""
+    store is ./mlflow.db, as for the command line), from its child runs or, for a sweep run
+    with tracking.children=false, from its parent's trial table: the same rows either way."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    from trainer.contract import SUPERSEDED
-    from trainer.sweep.record.children import child_runs
+    from trainer.sweep.record.mlflow.reader import recorded_trials
 
     if not parent_run_id:
         raise ConfigError("parent_run_id is empty: pass a sweep's parent run id (SweepResult's)")
@@ -130,10 +130,11 @@ def load_sweep(parent_run_id: str, tracking_uri: str | None = None) -> SweepResu
         parent = client.get_run(parent_run_id)
     except MlflowException:
         raise ConfigError(f"parent_run_id={parent_run_id}: no such run in {uri}") from None
-    children = child_runs(client, parent.info.experiment_id, parent_run_id)
-    # A trial logged by code since changed is not one of the sweep's results (README).
-    current = [run for run in children if run.data.tags.get(SUPERSEDED) != "true"]
-    rows = [Row.from_run(run, numpy.empty(0)) for run in current]
+    # Child runs or the parent's trial table (tracking.children=false), read alike; a trial
+    # logged by code since changed is not one of the sweep's results (README).
+    # In name order, whichever the store's: configurations that tie keep that order.
+    trials = sorted(recorded_trials(client, parent), key=run_order)
+    rows = [Row.from_run(run, numpy.empty(0)) for run in trials]
     tags = parent.data.tags
     ranking = Ranking(
         tags.get("sweep.metric", FINAL_TRAIN_LOSS),
@@ -141,6 +142,14 @@ def load_sweep(parent_run_id: str, tracking_uri: str | None = None) -> SweepResu
         tags.get("sweep.aggregate", "mean"),
     )
     return SweepResult(parent_run_id, records(rows), configs=config_records(rows, ranking))
+
+
+def run_order(run) -> tuple[str, str]:
+    """A recorded trial's place in a loaded sweep: its run's name, then its trial id."""
+    from trainer.contract import RUN_NAME, TRIAL_ID
+
+    tags = run.data.tags
+    return tags.get(RUN_NAME, run.info.run_name), tags.get(TRIAL_ID, "")
 
 
 def records(rows) -> list[dict]:

@@ -35,11 +35,14 @@ def open_store(context: SweepContext, opening: ProcessBackend | None) -> Store:
 def open_in_process(context: SweepContext) -> Backend:
     """The MLflow backend opened and resumed in this process."""
     from trainer.sweep.record.lease import LeaseHeld
-    from trainer.sweep.record.mlflow_store import MlflowBackend  # MLflow: seconds, so only now
+    from trainer.sweep.record.mlflow.opening import backend_class, resumed  # MLflow: seconds
 
     try:
-        backend = MlflowBackend(context)
+        backend = backend_class(context)(context)
     except LeaseHeld as held:
         raise ConfigError(str(held)) from None
-    backend.resume()
-    return backend
+    try:
+        return resumed(backend)
+    except ConfigError:
+        backend.close()
+        raise

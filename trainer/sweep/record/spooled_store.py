@@ -66,15 +66,27 @@ class SpooledStore(Store):
             if entry.trial_id not in self.finished and entry.trial_id not in self.logged
         ]
         pending = [entry for entry in unlogged if entry.name]
-        for done, entry in enumerate(pending):
+        if pending:
+            # The first one tries the store (once, if not patient); the rest go in one call.
+            first, rest = pending[0], pending[1:]
             try:
-                self.backend.write(entry.result, entry.name, entry.tags, patient)
+                self.backend.write(first.result, first.name, first.tags, patient)
+                self.logged.add(first.trial_id)
+                done, down = (
+                    self.backend.write_many(
+                        [e.result for e in rest], [e.name for e in rest], [e.tags for e in rest]
+                    )
+                    if rest
+                    else (0, None)
+                )
             except StoreDown as error:
                 self._went_down(error)
-                return len(pending) - done
-            self.logged.add(entry.trial_id)
-            self.down, patient = None, True
-        if pending:
+                return len(pending) - len(self.logged & {e.trial_id for e in pending})
+            self.logged.update(entry.trial_id for entry in rest[:done])
+            if down is not None:
+                self._went_down(StoreDown(down))
+                return len(rest) - done
+            self.down = None
             print(f"the store answers: {len(pending)} spooled results logged", file=sys.stderr)
         self.down = None
         if entries:

@@ -5,9 +5,10 @@ Every store subclasses it, so a store lacking a method cannot be made (abc refus
 - `SpooledStore` (record/spooled_store.py): a `Backend` with the local spool as its fallback;
 - `NoStore` (record/no_store.py): `tracking=none`, records nothing.
 
-A `Backend` is the tracking store itself, behind the spool: `MlflowBackend` in this process
-(record/mlflow_store.py), or `ProcessBackend` forwarding each of its methods to one in a child
-process (record/store_process.py; the forwarding is derived from this class).
+A `Backend` is the tracking store itself, behind the spool: an MLflow backend in this process
+(record/mlflow/: a child run per trial, or with tracking.children=false the parent's trial
+table), or `ProcessBackend` forwarding each of its methods to one in a child process
+(record/store_process.py; the forwarding is derived from this class).
 """
 
 from abc import ABC, abstractmethod

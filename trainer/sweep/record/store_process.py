@@ -10,6 +10,7 @@ import abc
 import multiprocessing
 import os
 import signal
+import sys
 import traceback
 
 from trainer.config.errors import ConfigError
@@ -53,7 +54,8 @@ class StoreLost(StoreDown):
 
 @forwarded(Backend)
 class ProcessBackend(Backend):
-    """An MlflowBackend in a child process: every Backend method runs there, but `close`.
+    """An MLflow backend (record/mlflow/) in a child process: every Backend method but `close`
+    runs there.
 
     Each call waits for its answer, so results are logged in order and exactly as in-process.
     The spool stays in the driver (SpooledStore): if the store cannot take a result, or the
@@ -102,7 +104,7 @@ class ProcessBackend(Backend):
         return self if self._leased else None
 
     def ready(self) -> "ProcessBackend | None":
-        """Wait until the children of earlier invocations are sorted (MlflowBackend.resume)."""
+        """Wait until the children of earlier invocations are sorted (ParentRunBackend.resume)."""
         if self.leased() is None:
             return None
         answer = self._opening_answer()
@@ -145,6 +147,7 @@ def _serve(conn, driver_end, opening: tuple) -> None:
     driver_end.close()
     # Ctrl-C is the driver's to handle; this child finishes what it is asked, then exits.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _own_connections()
     try:
         store = _open(conn, opening)
         if store is None:
@@ -157,14 +160,24 @@ def _serve(conn, driver_end, opening: tuple) -> None:
         return  # the driver went away: nothing to tell it
 
 
+def _own_connections() -> None:
+    """Database connections the driver's process opened before the fork (MLflow keeps one
+    engine per database, for the process: a notebook that loaded a sweep first) stay the
+    driver's: this child opens its own, or the two would talk over one socket."""
+    sql = sys.modules.get("mlflow.store.tracking.sqlalchemy_store")
+    if sql is not None:
+        for engine in list(getattr(sql.SqlAlchemyStore, "_engine_map", {}).values()):
+            engine.dispose(close=False)
+
+
 def _open(conn, opening: tuple):
     """The store, opened and resumed under the lease, each step reported; None if refused."""
     from trainer.sweep.record.lease import LeaseHeld
-    from trainer.sweep.record.mlflow_store import MlflowBackend
+    from trainer.sweep.record.mlflow.opening import backend_class, resumed
 
     context, driver_pid = opening
     try:
-        store = MlflowBackend(context, driver_pid)
+        store = backend_class(context)(context, driver_pid)
     except LeaseHeld as error:
         conn.send(("held", str(error)))
         return None
@@ -174,7 +187,8 @@ def _open(conn, opening: tuple):
     try:
         conn.send(("ok", "leased"))
         try:
-            conn.send(("ok", store.resume()))
+            resumed(store)
+            conn.send(("ok", (store.finished, store.superseded)))
         except Exception as error:
             conn.send(("error", _first_line(error)))
             store.close()

@@ -2,7 +2,7 @@
 
 table.py            counts, the best trials, results.csv and the printed table
 heatmap.py          the ranking metric over lr x momentum; loss_curves.py: every loss curve
-boundary_table.py, boundary_figure.py: the boundary search's table, boundary.csv, boundary.png
+searches/           the boundary search's table and figure, the range test's report
 parent_files.py     a search's results as the parent's ParentSummary (metrics, tags, files)
 dashboard.py        the link to the parent run, and `mlflow ui` for `sweep.ui=true`
 """

@@ -5,9 +5,9 @@ from trainer.sweep.plan.grid import Grid
 from trainer.sweep.plan.ranking import Ranking
 from trainer.sweep.record.rows import Row
 from trainer.sweep.record.store import ParentSummary
-from trainer.sweep.report.boundary_table import PointReport, boundary_csv, parent_metrics
 from trainer.sweep.report.configs import best_tags, configs_csv, configurations
 from trainer.sweep.report.search_figure import Searching
+from trainer.sweep.report.searches.boundary_table import PointReport, boundary_csv, parent_metrics
 from trainer.sweep.report.table import counts, results_csv
 
 
@@ -62,7 +62,7 @@ def trials_summary(
 
 def boundary_summary(reports: list[PointReport], text: str, title: str) -> ParentSummary:
     """lr* per point as metrics; boundary.csv, boundary.png and summary.txt (`text`)."""
-    from trainer.sweep.report.boundary_figure import boundary_png
+    from trainer.sweep.report.searches.boundary_figure import boundary_png
 
     files = {
         contract.BOUNDARY_CSV_FILE: boundary_csv(reports).encode(),

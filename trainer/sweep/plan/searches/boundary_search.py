@@ -100,8 +100,8 @@ class EdgeOfStabilitySearch(Search):
         return f"stopped at sweep.boundary.max_rounds after round {self.search.round}"
 
     def summarise(self, rows: list[Row], elapsed: float) -> tuple[str, ParentSummary]:
-        from trainer.sweep.report.boundary_table import boundary_table, point_reports
         from trainer.sweep.report.parent_files import boundary_summary
+        from trainer.sweep.report.searches.boundary_table import boundary_table, point_reports
 
         context = self.context
         reports = point_reports(context.grid, self.search.points)

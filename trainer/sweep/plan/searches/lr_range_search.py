@@ -71,7 +71,7 @@ class LrRangeSearch(GridSearch):
         )
 
     def summarise(self, rows: list[Row], elapsed: float) -> tuple[str, ParentSummary]:
-        from trainer.sweep.report.lr_range_report import lr_range_summary
+        from trainer.sweep.report.searches.lr_range import lr_range_summary
 
         context = self.context
         return lr_range_summary(rows, context.grid, elapsed, context.cpus, context.uri is not None)

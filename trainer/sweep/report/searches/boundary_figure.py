@@ -8,7 +8,7 @@ from matplotlib.ticker import FormatStrFormatter
 
 from trainer.plots import to_png
 from trainer.sweep.plan.searches.bisection import DIVERGES_AT_LOW, NO_DIVERGENCE
-from trainer.sweep.report.boundary_table import PointReport
+from trainer.sweep.report.searches.boundary_table import PointReport
 from trainer.training.stability import theoretical_limit
 
 GROUP_AXES = ("optimizer", "task")

@@ -11,7 +11,7 @@ from trainer.plots import to_png
 from trainer.sweep.plan.grid import Grid
 from trainer.sweep.record.rows import Row
 from trainer.sweep.record.store import ParentSummary
-from trainer.sweep.report.boundary_table import metric_key
+from trainer.sweep.report.searches.boundary_table import metric_key
 from trainer.sweep.report.table import results_csv
 from trainer.training.range_test import RANGE_TEST, learning_rates
 from trainer.training.stability import theoretical_limit
