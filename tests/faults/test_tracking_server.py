@@ -110,7 +110,9 @@ def test_a_second_driver_on_the_same_server_is_refused_and_the_first_finishes(tm
     finally:
         first.process.send_signal(signal.SIGCONT)
     assert second.returncode == 2, second.stdout + second.stderr
-    [line] = second.stderr.strip().splitlines()
+    lines = second.stderr.strip().splitlines()
+    assert len(lines) == 1, second.stderr
+    [line] = lines
     assert "another driver" in line and f":{first.process.pid}:" in line
     assert first.process.poll() is None
     assert first.wait() == 0, first.output()
