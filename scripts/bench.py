@@ -21,6 +21,7 @@ from hand_surfaces import quadratic_step, rosenbrock_step
 
 import autodiff
 from autodiff import nn
+from autodiff.heap import keep_freed_memory
 from optimizers import Momentum
 
 # ---- autodiff: one training step, engine versus hand-written numpy ----------------------
@@ -84,12 +85,15 @@ def _make_task_side(side, name, lr, alpha):
     return (lambda: rosenbrock_step(theta, velocity, lr, alpha)), [theta]
 
 
-def _side_worker(conn, make, sides):
+def _side_worker(conn, make, sides, glibc_heap):
     """Time blocks of steps of the given sides on request, in a process of their own.
 
     By default each side gets a process: in one process, whichever side grows the heap pays
-    the page faults the other then reuses, which skews the ratio either way.
+    the page faults the other then reuses, which skews the ratio either way. Both sides keep
+    freed memory as a training process does (autodiff/heap.py) unless `glibc_heap`.
     """
+    if not glibc_heap:
+        keep_freed_memory()
     made = {side: make(side) for side in sides}
     clock = time.perf_counter
     while (request := conn.recv()) is not None:
@@ -111,28 +115,25 @@ def _page_faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
-# glibc settings that keep freed memory in the process: no trimming of the heap top and no
-# mmap for arrays below 16 MiB, so no step pays page faults for memory the last one released.
-KEEP_HEAP = {"MALLOC_TRIM_THRESHOLD_": str(1 << 30), "MALLOC_MMAP_THRESHOLD_": str(16 << 20)}
 # The step is compared on one core: a BLAS that spreads a (256, 256) product over threads would
 # time the machine's other load as much as the engine.
 ONE_BLAS_THREAD = dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1")
 SIDES = ("engine", "hand")
 
 
-def _start_workers(make, keep_heap, one_process):
+def _start_workers(make, glibc_heap, one_process):
     """{side: connection to the process that runs it}, and the processes."""
     ctx = multiprocessing.get_context("spawn")
     groups = [SIDES] if one_process else [(side,) for side in SIDES]
     conns, procs = {}, []
     saved_env = dict(os.environ)
     os.environ.update(ONE_BLAS_THREAD)  # read by each worker's numpy when it starts
-    if keep_heap:  # read by each worker's allocator when it starts
-        os.environ.update(KEEP_HEAP)
     try:
         for group in groups:
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_side_worker, args=(child, make, group), daemon=True)
+            proc = ctx.Process(
+                target=_side_worker, args=(child, make, group, glibc_heap), daemon=True
+            )
             proc.start()
             conns.update(dict.fromkeys(group, parent))
             procs.append((proc, parent))
@@ -142,9 +143,9 @@ def _start_workers(make, keep_heap, one_process):
     return conns, procs
 
 
-def _bench_case(make, blocks, steps, warmup, keep_heap=False, one_process=False):
+def _bench_case(make, blocks, steps, warmup, glibc_heap=False, one_process=False):
     """{side: (median microseconds per step, page faults per step)} and the parameter drift."""
-    conns, procs = _start_workers(make, keep_heap, one_process)
+    conns, procs = _start_workers(make, glibc_heap, one_process)
     times = {side: [] for side in SIDES}
     faults = dict.fromkeys(SIDES, 0)
     try:
@@ -184,10 +185,11 @@ def add_autodiff_args(parser):
     parser.add_argument("--steps", type=int, default=20, help="training steps per block")
     parser.add_argument("--warmup", type=int, default=50, help="untimed steps per side first")
     parser.add_argument(
-        "--keep-heap",
+        "--glibc-heap",
         action="store_true",
-        help="stop glibc handing freed memory back after each step (both sides), so page "
-        "faults, which a loaded VM makes slow and erratic, drop out of the comparison",
+        help="leave glibc's allocator as it starts (both sides), which hands a step's freed "
+        "arrays back to the system and faults them in again, instead of keeping them as a "
+        "training process does (autodiff/heap.py)",
     )
     parser.add_argument(
         "--one-process",
@@ -207,9 +209,9 @@ def bench_autodiff(args):
     where = "both sides in one process" if args.one_process else "each side in its own process"
     print(
         f"median over {args.blocks} x {args.steps} steps per side; {where}, blocks alternating"
-        + ("; heap kept (glibc trimming off)" if args.keep_heap else "")
+        + ("; glibc's default heap" if args.glibc_heap else "; freed memory kept, as in training")
     )
-    timing = (args.blocks, args.steps, args.warmup, args.keep_heap, args.one_process)
+    timing = (args.blocks, args.steps, args.warmup, args.glibc_heap, args.one_process)
     row = "{:<26}{:>10}{:>10}{:>7}{:>8}  {:<7}{:>17}"
     columns = ("engine us", "hand us", "ratio", "goal", "", "faults/step e, h")
     print(row.format("batch  sizes", *columns))

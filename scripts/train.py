@@ -3,6 +3,7 @@
 import functools
 import shlex
 
+from autodiff.heap import keep_freed_memory
 from trainer.config import cli
 from trainer.config.compose import (
     TrialChecker,
@@ -37,6 +38,7 @@ def main(args: list[str]) -> int:
     tracking = plain["tracking"]
     uri = check_tracking(tracking) if tracking["enabled"] else None
 
+    keep_freed_memory()  # this process trains step after step: it reuses what a step freed
     result = run_trial(config, trial_id(config))
     print(summary(result))
     if uri is not None:

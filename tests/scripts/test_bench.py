@@ -34,7 +34,7 @@ def test_engine_and_hand_written_steps_agree(bench):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("extra", [[], ["--keep-heap"]], ids=["as_is", "keep_heap"])
+@pytest.mark.parametrize("extra", [[], ["--glibc-heap"]], ids=["heap_kept", "glibc_heap"])
 def test_cli_prints_both_cases(extra, tmp_path):
     args = ["autodiff", "--blocks", "2", "--steps", "3", "--warmup", "1", *extra]
     done = run_script("bench.py", *args, cwd=tmp_path, timeout=120)

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from autodiff import Tensor
+from autodiff.surfaces import quadratic_bowl
 from optimizers.hyperparameters import POSITIVE
 from trainer.config.ranges import AT_LEAST_ONE
 from trainer.tasks.base import Surface2D
@@ -40,8 +41,9 @@ class Quadratic(Surface2D):
         return stable_lr_limit("momentum", self.lambda_max, momentum)
 
     def loss(self, batch=None) -> Tensor:
-        # Summed along the last axis: a population's points (P, 2) give one loss per member.
-        return 0.5 * (self.curvature * self.point * self.point).sum(axis=-1)
+        # f = 1/2 theta^T diag(a, b) theta, grad f = diag(a, b) theta, as one node; summed along
+        # the last axis, so a population's points (P, 2) give one loss per member.
+        return quadratic_bowl(self.point, self.curvature)
 
     def surface(self, x, y):
         return 0.5 * (self.a * x * x + self.b * y * y)

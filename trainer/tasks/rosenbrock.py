@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 
 from autodiff import Tensor
+from autodiff.surfaces import rosenbrock
 from trainer.tasks.base import Surface2D
 
 
@@ -14,9 +15,9 @@ class Rosenbrock(Surface2D):
         super().__init__(start)
 
     def loss(self, batch=None) -> Tensor:
-        # The last axis: a population's points (P, 2) give one loss per member.
-        x, y = self.point[..., 0], self.point[..., 1]
-        return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
+        # f = (1 - x)^2 + 100 (y - x^2)^2 as one node with its gradient written out (see
+        # autodiff/surfaces.py); a population's points (P, 2) give one loss per member.
+        return rosenbrock(self.point)
 
     def surface(self, x, y):
         return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2

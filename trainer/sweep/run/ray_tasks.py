@@ -52,7 +52,10 @@ def run_trials(trials: list[Trial], vectorize: bool = False, draw: bool = True) 
     """One Ray task: a chunk of trials, each population among them (`vectorize`) as one program,
     the others in sequence; `draw`: each trial's figures. If the worker dies, Ray reruns it."""
     # Imported here, in the worker: the driver never trains, and never pays for matplotlib.
+    from autodiff.heap import keep_freed_memory
     from trainer.training.trial import run_population, run_trial
+
+    keep_freed_memory()  # the worker trains step after step: it reuses what a step freed
 
     node, address = ray.get_runtime_context().get_node_id(), ray.util.get_node_ip_address()
     results = []
