@@ -11,13 +11,15 @@ from trainer.training.population import population_key, train_population
 from trainer.training.trial import run_population
 
 # name -> (task and optimizer, learning rates, seeds, steps): each population holds members that
-# converge and members that diverge, by a loss above the factor or by a non-finite loss.
+# converge and members that diverge, by a loss above the factor, a non-finite loss or parameter.
 Q, R, D = "task=quadratic", "task=rosenbrock", "task=digits_mlp"
 LIN, LOG = "task=linear_regression", "task=logistic_regression"
 EVAL_7, FACTOR_3 = "trainer.eval_every=7", "trainer.divergence.factor=3"
 POPULATIONS = {
     "quadratic-momentum": ([Q, "optimizer=momentum"], [1e-3, 0.05, 0.1, 0.2, 1e200], (0,), 300),
     "quadratic-nesterov": ([Q, "optimizer=nesterov"], [1e-3, 0.01, 0.05], (0,), 200),
+    # 1e160: the loss overflows at step 1; 1e307: the point at step 0, the loss still finite.
+    "quadratic-overflow": ([Q, "optimizer=sgd"], [1e-3, 0.01, 1e160, 1e307], (0,), 20),
     "rosenbrock-adam": ([R, "optimizer=adam"], [1e-3, 0.1, 3.0, 10.0], (0,), 300),
     "rosenbrock-sgd": ([R, "optimizer=sgd"], [1e-4, 1e-3, 3e-3, 0.01], (0,), 300),
     "linear-sgd": ([LIN, "optimizer=sgd"], [0.01, 0.1, 1.0, 3.0], (0, 1), 200),
@@ -74,6 +76,12 @@ def test_divergence_is_found_for_each_member_by_its_own_reason_and_step():
     assert len({step for step, _ in found}) == len(found) == 3, found
     assert {reason.split(" ")[0] for _, reason in found} == {"loss", "non-finite"}, found
     assert [r.outcome for r in results][:2] == ["converged", "converged"]
+
+
+def test_a_member_whose_point_overflows_is_found_by_its_parameter_while_its_loss_is_finite():
+    results, _ = train_population(members("quadratic-overflow"))
+    found = [(r.divergence.step, r.divergence.reason) for r in results if r.divergence]
+    assert found == [(1, "non-finite loss"), (0, "non-finite parameter")]
 
 
 @pytest.mark.parametrize("name", ["quadratic-momentum", "logistic-adagrad", "digits-momentum"])

@@ -104,6 +104,7 @@ class Population:
         }
         self.seeds = np.array(seeds)
         self.alive = np.arange(len(configs))  # the members still training, by config index
+        self.columns = slice(None)  # their columns of the per-step arrays: all, until one stops
         self.losses = np.empty((self.steps, len(configs)))
         self.steps_run = np.zeros(len(configs), dtype=int)
         self.evals: list[list[dict]] = [[] for _ in configs]
@@ -140,32 +141,35 @@ class Population:
 
     def train(self, keep: bool) -> list[Result]:
         task, optimizer = self.task, self.optimizer
+        seed = np.ones(len(self.alive))  # each member's own loss, seeded with 1
         for step in range(self.start, self.steps):
             batch = self.next_batch()
 
-            def closure(batch=batch):
+            def closure(batch=batch, seed=seed):
                 optimizer.zero_grad()
                 loss = task.loss(batch)
-                loss.backward(np.ones(loss.shape))  # each member's own loss, seeded with 1
+                loss.backward(seed)
                 return loss
 
             loss = optimizer.step(closure).data
             diverged = self.monitor.check(step, loss, self.rows, optimizer)
-            self.losses[step, self.alive] = loss
-            self.steps_run[self.alive] = step + 1
-            for m, event in diverged.items():
-                member = self.alive[m]
-                # A loss blown past the threshold is still a real, finite point of the curve.
-                self.steps_run[member] = step + 1 if np.isfinite(loss[m]) else step
-                self.results[member] = self.result(member, m, event, keep=False)
+            self.losses[step, self.columns] = loss
             if diverged:
+                self.steps_run[self.alive] = step + 1
+                for m, event in diverged.items():
+                    member = self.alive[m]
+                    # A loss blown past the threshold is still a real, finite point of the curve.
+                    self.steps_run[member] = step + 1 if np.isfinite(loss[m]) else step
+                    self.results[member] = self.result(member, m, event, keep=False)
                 self.drop(np.isin(np.arange(len(self.alive)), list(diverged), invert=True))
                 if not len(self.alive):
                     break
+                seed = np.ones(len(self.alive))
             if self.is_2d:
-                self.trajectory[step + 1, self.alive] = task.point.data
+                self.trajectory[step + 1, self.columns] = task.point.data
             if (step + 1) % self.eval_every == 0 or step + 1 == self.steps:
                 self.evaluate(step)
+        self.steps_run[self.alive] = self.steps  # every member still training ran them all
         for m, member in enumerate(self.alive):
             self.results[member] = self.result(member, m, None, keep)
         return [self.results[member] for member in range(len(self.configs))]
@@ -179,7 +183,7 @@ class Population:
 
     def drop(self, kept: np.ndarray) -> None:
         """Only the members selected by `kept` train on: every array loses the others' rows."""
-        self.alive = self.alive[kept]
+        self.alive = self.columns = self.alive[kept]
         for tensor in self.tensors:
             tensor.data = tensor.data[kept]
             tensor.grad = None

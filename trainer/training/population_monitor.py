@@ -31,9 +31,11 @@ class PopulationMonitor:
         finite = np.isfinite(loss)
         # nan > threshold is False: a non-finite loss is found by `finite`, first.
         diverged = ~finite | (loss > self.threshold)
-        for m in np.flatnonzero(diverged):
-            reason = "non-finite loss" if not finite[m] else f"loss above {self.factor:g} x initial"
-            found[m] = Divergence(step, reason, self._last(m), float(loss[m]))
+        if diverged.any():
+            blown_up = f"loss above {self.factor:g} x initial"
+            for m in np.flatnonzero(diverged):
+                why = blown_up if finite[m] else "non-finite loss"
+                found[m] = Divergence(step, why, self._last(m), float(loss[m]))
         ok = ~diverged
         if self.unset:
             # The first finite loss sets the threshold: factor x |loss|, or none for a loss of 0.
@@ -43,22 +45,29 @@ class PopulationMonitor:
             self.threshold = np.where(first, start, self.threshold)
             self.unset = False
         np.copyto(self.last_finite_loss, loss, where=ok)
-        checks = (
-            ("gradient", [p.grad for p in params if p.grad is not None]),
-            ("parameter", [p.data for p in params]),
-            ("optimizer state", list(optimizer.state_arrays())),
-        )
-        suspects = np.zeros_like(ok)
-        for _, arrays in checks:
-            for array in arrays:
-                # A member's finite sum proves its elements finite, as for a single run.
-                suspects |= ~np.isfinite(np.add.reduce(member_rows(array), axis=1))
-        for m in np.flatnonzero(suspects & ok):
-            for what, arrays in checks:
-                bad = first_non_finite(member_rows(a)[m] for a in arrays)
-                if bad is not None:
-                    found[m] = Divergence(step, f"non-finite {what}", float(loss[m]), bad)
-                    break
+        gradients = [p.grad for p in params if p.grad is not None]
+        parameters = [p.data for p in params]
+        states = list(optimizer.state_arrays())
+        # A member's finite sum proves its elements finite, as for a single run; its sums over
+        # every array are added up (member by member) so one test covers them all. A member whose
+        # total is not finite (a non-finite element, or finite sums that overflow) is looked at
+        # element by element.
+        total = 0.0
+        for array in (*gradients, *parameters, *states):
+            total = total + np.add.reduce(member_rows(array), axis=1)
+        suspects = ~np.isfinite(total) & ok
+        if suspects.any():
+            checks = (
+                ("gradient", gradients),
+                ("parameter", parameters),
+                ("optimizer state", states),
+            )
+            for m in np.flatnonzero(suspects):
+                for what, arrays in checks:
+                    bad = first_non_finite(member_rows(a)[m] for a in arrays)
+                    if bad is not None:
+                        found[m] = Divergence(step, f"non-finite {what}", float(loss[m]), bad)
+                        break
         return found
 
     def _last(self, m: int) -> float | None:
