@@ -67,7 +67,9 @@ def run_trials(trials: list[Trial], vectorize: bool = False, draw: bool = True) 
         configs, ids = [t.config for t in group], [t.trial_id for t in group]
         resumes = [t.resume for t in group] if group[0].resume is not None else None
         results += run_population(configs, ids, node, resumes, group[0].keep, draw)
-    return [dataclasses.replace(r, node_address=address) for r in results]
+    # A 2-D trial's points are drawn into its trajectory.png here, and no record keeps them:
+    # they stay behind rather than travel (a 20,000-step trial's are half its Result).
+    return [dataclasses.replace(r, node_address=address, trajectory=None) for r in results]
 
 
 def chunks(trials: list[Trial], cpus: int, per_task: int | None) -> list[list[Trial]]:
