@@ -156,7 +156,13 @@ def up(args) -> None:
     command = [sys.executable, "-m", "mlflow", "server", "--host", HOST, "--port", str(args.port)]
     command += ["--workers", "1", "--artifacts-destination", str(stack / "artifacts")]
     # The URI, password and all, through the environment: not on a command line `ps` shows.
-    env = {**os.environ, "MLFLOW_BACKEND_STORE_URI": uri}
+    # Without MLflow 3's job runner (seconds of CPU to start its consumers): sweeps submit no
+    # jobs. A user's own setting is kept.
+    env = {
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        **os.environ,
+        "MLFLOW_BACKEND_STORE_URI": uri,
+    }
     state["server"] = detached(command, stack / "mlflow.log", env)
     state_file.write_text(json.dumps(state))
     shown = uri.replace(postgres.password, "***")
