@@ -28,15 +28,14 @@ class PopulationMonitor:
         """The members (positions in the arrays) that diverged at this step, with why. The
         caller drops them, so every member checked later has its threshold set already."""
         found: dict[int, Divergence] = {}
-        finite = np.isfinite(loss)
-        # nan > threshold is False: a non-finite loss is found by `finite`, first.
-        diverged = ~finite | (loss > self.threshold)
-        if diverged.any():
+        # A member is fine if its loss is finite and not above its threshold (nan <= x is False).
+        ok = np.isfinite(loss)
+        ok &= loss <= self.threshold
+        if not ok.all():
             blown_up = f"loss above {self.factor:g} x initial"
-            for m in np.flatnonzero(diverged):
-                why = blown_up if finite[m] else "non-finite loss"
+            for m in np.flatnonzero(~ok):  # a non-finite loss first, as the single monitor
+                why = blown_up if np.isfinite(loss[m]) else "non-finite loss"
                 found[m] = Divergence(step, why, self._last(m), float(loss[m]))
-        ok = ~diverged
         if self.unset:
             # The first finite loss sets the threshold: factor x |loss|, or none for a loss of 0.
             first = ok & np.isnan(self.last_finite_loss)
