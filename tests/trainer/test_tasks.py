@@ -190,6 +190,7 @@ def test_digits_training_rows_are_known_before_the_data_loads(val_fraction):
     assert len(x) + len(x_val) == len(y) + len(y_val) == 1797
 
 
+@pytest.mark.slow  # a new interpreter, so that nothing is imported yet
 def test_building_the_digits_task_leaves_scikit_learn_unimported():
     """A sweep's driver checks batch sizes against the task without paying for the import."""
     code = (
