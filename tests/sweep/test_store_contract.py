@@ -12,6 +12,9 @@ from trainer.sweep.context import SweepContext
 from trainer.sweep.record.open import open_store
 from trainer.sweep.record.store_process import open_in_background
 
+# One driver at a time opens each store (the second driver's test too, once the first holds it).
+pytestmark = pytest.mark.usefixtures("one_driver")
+
 EXPERIMENT = "contract"
 _experiments = itertools.count()
 
