@@ -4,6 +4,7 @@ Every Ray the tests start, and every sweep they run, binds 127.0.0.1 only (see r
 MLflow migrates a new sqlite store through its whole schema history (seconds each time): a store
 is migrated once per session (per xdist worker) and tests that need an empty store get a copy
 of that file (`sqlite_store`, `copy_store`), the same tables an empty store of theirs would have.
+`one_driver` shortens the lease's deliberate pause for tests where one driver opens a store.
 `postgres` is the session's throwaway PostgreSQL (tests/helpers/postgres.py), `postgres_server`
 an mlflow server on it; each starts when a test first asks for it.
 """
@@ -57,6 +58,18 @@ def copy_store(mlflow_template):
 def sqlite_store(copy_store, tmp_path) -> str:
     """An empty store at tmp_path/mlflow.db (`sqlite_uri(tmp_path)`), copied: its URI."""
     return copy_store(tmp_path)
+
+
+@pytest.fixture
+def one_driver(monkeypatch):
+    """For a test in which one driver at a time opens a sweep's store in this process (or in a
+    store process forked from it): the lease's settle, the pause between writing the lease and
+    reading it back so that of two drivers starting at once the later write wins, cut from
+    0.5 s to 0.05 s. No second driver races these; the tests of two drivers launched as
+    scripts (faults/test_lease.py, test_tracking_server.py) keep the real pause."""
+    from trainer.sweep.record import lease
+
+    monkeypatch.setattr(lease, "SETTLE_SECONDS", 0.05)
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,8 @@ from support import (
 
 from trainer import contract
 
+pytestmark = pytest.mark.usefixtures("one_driver")  # one driver at a time in this process
+
 
 def assert_refused_by(done, holder_pid: int) -> str:
     """A second driver's exit: code 2, one line naming the driver holding the sweep."""

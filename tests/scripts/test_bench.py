@@ -60,6 +60,7 @@ def test_engine_and_hand_written_task_steps_agree(bench, name):
     np.testing.assert_allclose(engine_params[0], hand_params[0], rtol=1e-12)
 
 
+@pytest.mark.slow  # scripts/bench.py launched
 def test_cli_in_one_process_prints_every_case_beside_its_goal(tmp_path):
     args = ["autodiff", "--blocks", "2", "--steps", "3", "--warmup", "1", "--one-process"]
     done = run_script("bench.py", *args, cwd=tmp_path, timeout=120)

@@ -1,6 +1,8 @@
 """Every registered search behind the one `Search` interface, driven here as the sweep's loop
 drives it (propose, tell each trial's real result, end the round) but in this process."""
 
+import copy
+import functools
 import time
 
 import numpy as np
@@ -53,9 +55,16 @@ def test_every_registered_search_is_tested_here():
     assert set(COMMAND_LINES) == set(SEARCHES)
 
 
-def context_for(search: str, *extra: str) -> SweepContext:
+@functools.cache
+def composed(command_line: tuple[str, ...]) -> tuple:
+    """The session and grid of a command line, composed once in this process."""
     with hydra_context() as loader:
-        session, grid = compose_sweep([*COMMAND_LINES[search], *extra], loader)
+        return compose_sweep(list(command_line), loader)
+
+
+def context_for(search: str, *extra: str) -> SweepContext:
+    """A fresh context for `search`: its own copy of the command line's composition."""
+    session, grid = copy.deepcopy(composed((*COMMAND_LINES[search], *extra)))
     assert session["sweep"]["search"] == search
     # A store's URI, so the search draws its parent's summary; nothing is written to it.
     uri = "sqlite:///never-opened.db"

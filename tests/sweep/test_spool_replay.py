@@ -12,6 +12,8 @@ from trainer.config.compose import hydra_context
 from trainer.sweep.plan.grid import expand
 from trainer.training.loop import train
 
+pytestmark = pytest.mark.usefixtures("one_driver")  # one driver at a time in this process
+
 GRID = ["task=quadratic", "optimizer=sgd", "optimizer.lr=0.01,0.02,0.03", "trainer.steps=3"]
 
 

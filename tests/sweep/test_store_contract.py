@@ -1,17 +1,19 @@
 """The store contract (tests/helpers/store_contract.py) run against every store there is."""
 
 import itertools
-import shutil
 import time
 
 import pytest
 from mlflow import MlflowClient
 from store_contract import StoreContract, TableForm, sweep  # noqa: F401 (sweep: the fixture)
-from support import MlflowServer, sqlite_uri
+from support import MlflowServer
 
 from trainer.sweep.context import SweepContext
 from trainer.sweep.record.open import open_store
 from trainer.sweep.record.store_process import open_in_background
+
+# One driver at a time opens each store (the second driver's test too, once the first holds it).
+pytestmark = pytest.mark.usefixtures("one_driver")
 
 EXPERIMENT = "contract"
 _experiments = itertools.count()
@@ -28,14 +30,6 @@ def context(
         "ray": {},
     }
     return SweepContext(session, grid, uri, time.perf_counter())
-
-
-@pytest.fixture(scope="session")
-def migrated_store(tmp_path_factory):
-    """One sqlite tracking store with MLflow's schema in place; tests copy the file."""
-    folder = tmp_path_factory.mktemp("migrated")
-    MlflowClient(sqlite_uri(folder)).search_experiments()
-    return folder / "mlflow.db"
 
 
 class Opener:
@@ -58,27 +52,23 @@ class Opener:
         return None if self.uri is None else MlflowClient(self.uri)
 
 
-def sqlite_copy(migrated_store, folder) -> str:
-    shutil.copy(migrated_store, folder / "mlflow.db")
-    return sqlite_uri(folder)
-
-
 class TestMlflowInProcess(StoreContract):
     """MLflow over sqlite, opened in the driver's process (where processes cannot fork)."""
 
     @pytest.fixture
-    def opener(self, migrated_store, tmp_path, monkeypatch):
+    def opener(self, copy_store, tmp_path, monkeypatch):
         monkeypatch.chdir(tmp_path)
-        return Opener(sqlite_copy(migrated_store, tmp_path), in_child=False)
+        return Opener(copy_store(tmp_path), in_child=False)
 
 
+@pytest.mark.slow  # a store process forked for each test
 class TestMlflowInChildProcess(StoreContract):
     """MLflow over sqlite in a forked child process: the default for every tracked sweep."""
 
     @pytest.fixture
-    def opener(self, migrated_store, tmp_path, monkeypatch):
+    def opener(self, copy_store, tmp_path, monkeypatch):
         monkeypatch.chdir(tmp_path)
-        return Opener(sqlite_copy(migrated_store, tmp_path), in_child=True)
+        return Opener(copy_store(tmp_path), in_child=True)
 
 
 class TestTableInProcess(TableForm, StoreContract):
@@ -86,18 +76,19 @@ class TestTableInProcess(TableForm, StoreContract):
     trials the parts of a table artifact."""
 
     @pytest.fixture
-    def opener(self, migrated_store, tmp_path, monkeypatch):
+    def opener(self, copy_store, tmp_path, monkeypatch):
         monkeypatch.chdir(tmp_path)
-        return Opener(sqlite_copy(migrated_store, tmp_path), in_child=False, children=False)
+        return Opener(copy_store(tmp_path), in_child=False, children=False)
 
 
+@pytest.mark.slow  # a store process forked for each test
 class TestTableInChildProcess(TableForm, StoreContract):
     """tracking.children=false over sqlite in the store process, as a sweep runs it."""
 
     @pytest.fixture
-    def opener(self, migrated_store, tmp_path, monkeypatch):
+    def opener(self, copy_store, tmp_path, monkeypatch):
         monkeypatch.chdir(tmp_path)
-        return Opener(sqlite_copy(migrated_store, tmp_path), in_child=True, children=False)
+        return Opener(copy_store(tmp_path), in_child=True, children=False)
 
 
 class TestNoStore(StoreContract):

@@ -14,6 +14,8 @@ from trainer.sweep.plan.grid import expand
 from trainer.sweep.record.store_process import ProcessBackend
 from trainer.training.trial import run_trial
 
+pytestmark = pytest.mark.slow  # each test forks the store process
+
 GRID = ["task=quadratic", "optimizer=momentum", "optimizer.lr=0.01,0.02", "trainer.steps=5"]
 
 

@@ -14,6 +14,8 @@ from trainer.sweep.record.mlflow.table_runs import read_parts
 from trainer.sweep.record.open import open_store
 from trainer.training.trial import run_trial
 
+pytestmark = pytest.mark.usefixtures("one_driver")  # one driver at a time in this process
+
 GRID = ["task=quadratic", "optimizer=sgd", "optimizer.lr=0.01,0.02,0.03,0.04", "trainer.steps=5"]
 
 

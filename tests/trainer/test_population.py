@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from trainer.config.compose import compose_config, hydra_context, to_plain, trial_config
-from trainer.sweep.plan.grid import Trial
+from trainer.sweep.plan.grid import Trial, expand
 from trainer.sweep.run.populations import population_chunks, populations
 from trainer.training.loop import train
 from trainer.training.population import population_key, train_population
@@ -34,15 +34,19 @@ def compose_trial(overrides) -> dict:
         return trial_config(to_plain(compose_config("train", list(overrides))))
 
 
+def grid_configs(cli) -> list[dict]:
+    """The trial configs of the grid `cli`, composed as a sweep composes its points (equal to
+    `compose_trial` of each point: tests/sweep/test_grid.py), learning rate by learning rate."""
+    with hydra_context() as loader:
+        return [trial.config for trial in expand({}, list(cli), loader).trials]
+
+
 def members(name: str) -> list[dict]:
     base, lrs, seeds, steps = POPULATIONS[name]
-    return [
-        compose_trial(
-            [*base, f"optimizer.lr={lr}", f"trainer.seed={seed}", f"trainer.steps={steps}"]
-        )
-        for lr in lrs
-        for seed in seeds
-    ]
+    axes = [f"optimizer.lr={','.join(map(str, lrs))}", f"trainer.seed={','.join(map(str, seeds))}"]
+    configs = grid_configs([*base, *axes, f"trainer.steps={steps}"])
+    assert len(configs) == len(lrs) * len(seeds)
+    return configs
 
 
 def assert_same(serial, member) -> None:
@@ -134,9 +138,8 @@ def test_runs_that_cannot_share_a_program_train_alone():
         population_key(compose_trial(["task=linear_regression", "trainer.batch_size=16"])),
     }
     assert len(keys) == 5 and None not in keys
-    same = {population_key(compose_trial([*base, f"optimizer.lr={lr}", f"trainer.seed={s}"]))
-            for lr in (0.1, 0.2) for s in (0, 1)}  # fmt: skip
-    assert len(same) == 1
+    four = grid_configs([*base, "optimizer.lr=0.1,0.2", "trainer.seed=0,1"])
+    assert len(four) == 4 and len({population_key(c) for c in four}) == 1
 
 
 def trials(configs, keep=False) -> list[Trial]:
@@ -144,9 +147,9 @@ def trials(configs, keep=False) -> list[Trial]:
 
 
 def test_a_sweeps_trials_are_grouped_by_population_and_each_split_across_the_cpus():
-    quadratic = [
-        compose_trial(["task=quadratic", f"optimizer.lr={lr}"]) for lr in np.linspace(0.01, 0.03, 9)
-    ]
+    lrs = ",".join(map(str, np.linspace(0.01, 0.03, 9)))
+    quadratic = grid_configs(["task=quadratic", f"optimizer.lr={lrs}"])
+    assert len(quadratic) == 9
     adam = [
         compose_trial(["task=rosenbrock", "optimizer=adam", f"optimizer.lr={lr}"])
         for lr in (0.01, 0.1)

@@ -53,6 +53,7 @@ def test_changing_one_line_of_a_users_optimizer_changes_the_fingerprint(users_mo
     assert code_fingerprint([users_module(2.0)]) != before
 
 
+@pytest.mark.slow  # a second interpreter
 def test_the_same_sources_give_the_same_fingerprint_in_another_process():
     script = (
         "from trainer.tracking.provenance import code_fingerprint;"
@@ -91,6 +92,7 @@ def test_provenance_tags_name_the_code_git_state_and_versions(users_module):
     assert all(isinstance(value, str) for value in tags.values())
 
 
+@pytest.mark.slow  # an interpreter without git, or without the repository
 @pytest.mark.parametrize("missing", ["git", "repository"])
 def test_without_git_or_a_repository_the_git_tags_are_left_out(tmp_path, missing):
     script = (

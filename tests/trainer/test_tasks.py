@@ -6,8 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression as ReferenceLogistic
-from sklearn.metrics import log_loss
 
 from trainer.tasks.digits_mlp import DigitsMLP
 from trainer.tasks.quadratic import Quadratic
@@ -168,6 +166,10 @@ def test_linear_regression_with_sgd_matches_least_squares(compose):
 def test_logistic_regression_with_sgd_matches_a_reference_fit(compose):
     # Bars: validation accuracy >= reference - 0.02 and log loss <= 1.05 x reference
     # (measured 0.815 vs 0.82, and 0.347 vs 0.351, against scikit-learn's unregularised fit).
+    # scikit-learn imported here, not at collection: a second or more in every worker.
+    from sklearn.linear_model import LogisticRegression as ReferenceLogistic
+    from sklearn.metrics import log_loss
+
     config = compose(
         ["optimizer=sgd", "optimizer.lr=0.5", "task=logistic_regression", "trainer.steps=500"]
     )
@@ -190,6 +192,7 @@ def test_digits_training_rows_are_known_before_the_data_loads(val_fraction):
     assert len(x) + len(x_val) == len(y) + len(y_val) == 1797
 
 
+@pytest.mark.slow  # a new interpreter, so that nothing is imported yet
 def test_building_the_digits_task_leaves_scikit_learn_unimported():
     """A sweep's driver checks batch sizes against the task without paying for the import."""
     code = (
