@@ -26,7 +26,9 @@ pytestmark = pytest.mark.usefixtures("one_driver")  # one driver at a time in th
 def assert_refused_by(done, holder_pid: int) -> str:
     """A second driver's exit: code 2, one line naming the driver holding the sweep."""
     assert done.returncode == 2, done.stdout + done.stderr
-    [line] = done.stderr.strip().splitlines()
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    [line] = lines
     assert line.startswith("error: sweep ") and "another driver" in line
     assert f":{holder_pid}:" in line and "since" in line
     return line
