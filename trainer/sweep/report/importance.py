@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from trainer.sweep.plan.ranking import Ranking
 from trainer.sweep.record.rows import Row
 from trainer.sweep.report.configs import SEED
-from trainer.sweep.report.search_figure import Searched
+from trainer.sweep.report.searched import Searched
 from trainer.training.result import CONVERGED
 
 MIN_TRIALS = 8  # fewer converged trials than this: no forest worth fitting

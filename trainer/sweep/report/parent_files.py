@@ -6,7 +6,7 @@ from trainer.sweep.plan.ranking import Ranking
 from trainer.sweep.record.rows import Row
 from trainer.sweep.record.store import ParentSummary
 from trainer.sweep.report.configs import best_tags, configs_csv, configurations
-from trainer.sweep.report.search_figure import Searching
+from trainer.sweep.report.searched import Searching
 from trainer.sweep.report.searches.boundary_table import PointReport, boundary_csv, parent_metrics
 from trainer.sweep.report.table import counts, results_csv
 

@@ -7,7 +7,6 @@ the search proposed them.
 """
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -15,29 +14,10 @@ from matplotlib.figure import Figure
 from trainer.plots import to_png
 from trainer.sweep.plan.ranking import Ranking
 from trainer.sweep.record.rows import Row
+from trainer.sweep.report.searched import Searched
 from trainer.training.result import CONVERGED, DIVERGED, FAILED
 
 MAX_PANELS = 6  # searched keys shown; the history is one more
-
-
-@dataclass(frozen=True)
-class Searched:
-    """A searched key as the figure draws it: on a log axis or not, numbers or categories."""
-
-    key: str
-    log: bool = False
-    categorical: bool = False
-
-
-@dataclass
-class Searching:
-    """How a search's trials are drawn: the searched keys, each trial's place in the order they
-    were proposed, whether a heatmap fits (a grid's axes), the axes the loss curves follow."""
-
-    keys: list[Searched]
-    order: dict[str, int] = field(default_factory=dict)
-    heatmap: bool = True
-    curve_axes: dict[str, list[str]] | None = None
 
 
 def search_png(rows: list[Row], searched: list[Searched], ranking: Ranking, order: dict) -> bytes:

@@ -5,7 +5,7 @@ from trainer.sweep.plan.ranking import choose_ranking
 from trainer.sweep.plan.search import Proposal, Search
 from trainer.sweep.record.rows import Row
 from trainer.sweep.record.store import ParentSummary
-from trainer.sweep.report.search_figure import Searched, Searching
+from trainer.sweep.report.searched import Searched, Searching
 from trainer.tracking.naming import run_name
 
 

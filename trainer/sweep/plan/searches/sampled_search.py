@@ -14,7 +14,7 @@ from trainer.config.errors import ConfigError
 from trainer.sweep.plan.grid import Grid
 from trainer.sweep.plan.searches.grid_search import GridSearch
 from trainer.sweep.plan.space import SpaceComposer, parse_space
-from trainer.sweep.report.search_figure import Searched, Searching
+from trainer.sweep.report.searched import Searched, Searching
 
 
 class RandomSearch(GridSearch):
