@@ -64,3 +64,28 @@ def test_results_are_logged_by_the_child_and_kept_in_the_spool_once_it_is_gone(t
     [child] = children(client, parent.info.run_id)
     assert child.data.tags[contract.TRIAL_ID] == first.trial_id
     assert history_steps(client, child.info.run_id) == list(range(first.steps_run))
+
+
+@pytest.mark.usefixtures("sqlite_store")
+def test_a_store_process_started_early_opens_the_sweep_it_is_sent_later(tmp_path):
+    from trainer.sweep.record.open import open_store
+    from trainer.sweep.record.store_process import open_in_background, start_early
+
+    uri, sweep = sqlite_uri(tmp_path), grid()
+    early = start_early()
+    context = store_context(uri, sweep)
+    assert open_in_background(context, early) is early
+    store = open_store(context, early)
+    assert store.backend is early and store.finished == {}
+    store.close()
+    [parent] = parents(MlflowClient(uri))
+    assert parent.data.tags[contract.SWEEP_ID] == sweep.sweep_id
+
+
+def test_a_store_process_started_early_and_not_needed_ends_having_written_nothing(tmp_path):
+    from trainer.sweep.record.store_process import start_early
+
+    early = start_early()
+    early.discard()
+    assert not early._child.is_alive()
+    assert list(tmp_path.iterdir()) == []

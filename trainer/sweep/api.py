@@ -23,7 +23,7 @@ from trainer.sweep.plan.compose import compose_sweep
 from trainer.sweep.plan.grid import Grid
 from trainer.sweep.plan.ranking import Ranking, choose_ranking
 from trainer.sweep.record.rows import Row
-from trainer.sweep.record.store_process import open_in_background
+from trainer.sweep.record.store_process import ProcessBackend, open_in_background, start_early
 from trainer.sweep.run.ray_setup import RAY_ADDRESS, keep_local_ray_on_loopback, ray_address
 from trainer.tracking.provenance import PROJECT, read_anew
 
@@ -61,16 +61,33 @@ def run_sweep(overrides: Sequence[str] = ()) -> SweepResult:
     A mistake in the overrides raises ConfigError before anything starts. The parent run's
     description is that command, which reproduces the sweep. Ray is shut down, signal
     handlers, environment variables and sys.argv are as they were, when this returns."""
-    with environment_restored(), recorded_as_the_script(overrides):
+    with environment_restored(), recorded_as_the_script(overrides), store_started_early() as early:
         with hydra_context() as config_loader:
             session, grid = compose_sweep(list(overrides), config_loader)
-        return sweep_session(session, grid)
+        return sweep_session(session, grid, early)
 
 
-def sweep_session(session: dict, grid: Grid) -> SweepResult:
-    """A composed sweep, run: checked, the store opened beside Ray, the dashboard's link
-    printed at the end (and the dashboard served, for sweep.ui=true)."""
+@contextlib.contextmanager
+def store_started_early() -> Iterator[ProcessBackend | None]:
+    """The store's process, forked before the sweep is composed so that MLflow is imported
+    meanwhile (start_early), for `sweep_session`; ended unused if the sweep records nothing,
+    or never starts (a mistake in the overrides, a dry run)."""
+    read_anew()  # the child reads the code as it is now, as the sweep does
+    early = start_early()
+    try:
+        yield early
+    finally:
+        if early is not None:
+            early.discard()
+
+
+def sweep_session(session: dict, grid: Grid, early: ProcessBackend | None = None) -> SweepResult:
+    """A composed sweep, run: checked, the store opened beside Ray (by `early`, a store process
+    started before composing, where given), the dashboard's link printed at the end (and the
+    dashboard served, for sweep.ui=true)."""
     if session["sweep"]["dry_run"]:
+        if early is not None:
+            early.discard()
         print(grid.describe())
         return SweepResult(None, status=DRY_RUN)
     configured = session["ray"]["address"]
@@ -82,12 +99,14 @@ def sweep_session(session: dict, grid: Grid) -> SweepResult:
             raise
         # The address came from the environment: name the variable the user set.
         raise ConfigError(str(error).replace("ray.address=", f"{RAY_ADDRESS}=")) from None
+    if uri is None and early is not None:
+        early.discard()  # tracking=none: no store, and no process for it
     keep_local_ray_on_loopback(session["ray"]["address"])
     read_anew()  # the code as it is now: Ray's workers, new for each sweep, import it anew too
     context = SweepContext(session, grid, uri, time.perf_counter())
     # The store opens in a child process from here on, while this one imports Ray and starts it.
     # tracking=none: no store, and no process for it.
-    opening = open_in_background(context) if uri is not None else None
+    opening = open_in_background(context, early) if uri is not None else None
     from trainer.sweep.run.driver import execute  # Ray is imported only now, once set up
 
     outcome = execute(context, opening)

@@ -9,6 +9,7 @@ thread would not do: it would hold up Ray's start on the GIL.
 import abc
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 import traceback
@@ -17,6 +18,10 @@ from trainer.config.errors import ConfigError
 from trainer.config.redact import mask_uri
 from trainer.sweep.context import SweepContext
 from trainer.sweep.record.store import Backend, LeaseLost, StoreDown
+
+# An early child is sent its sweep at most this large: what the pipe holds while it imports, so
+# the driver never waits on it (a larger grid's store process is forked with the grid instead).
+SEND_AT_ONCE = 128 * 1024
 
 
 def forwarded(interface: type):
@@ -40,12 +45,25 @@ def forwarded(interface: type):
     return decorate
 
 
-def open_in_background(context: SweepContext) -> "ProcessBackend | None":
-    """Start the store process, or None where processes cannot fork (the driver then opens the
-    store in process)."""
+def open_in_background(
+    context: SweepContext, early: "ProcessBackend | None" = None
+) -> "ProcessBackend | None":
+    """Start the store process (or hand the sweep to `early`, one started before the sweep was
+    composed), or None where processes cannot fork (the driver then opens it in process)."""
+    if early is not None and early.begin(context):
+        return early
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
     return ProcessBackend(context)
+
+
+def start_early() -> "ProcessBackend | None":
+    """A store process forked before the sweep is composed: it imports MLflow while Hydra
+    composes, then waits for the sweep (`open_in_background`), or is ended unused (`discard`):
+    it writes nothing before. None where processes cannot fork."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return ProcessBackend(None)
 
 
 class StoreLost(StoreDown):
@@ -62,8 +80,9 @@ class ProcessBackend(Backend):
     child dies, what it has not confirmed is kept there, for the next run of the command to log.
     """
 
-    def __init__(self, context: SweepContext):
-        self.uri = context.uri
+    def __init__(self, context: SweepContext | None):
+        """Fork the child; it opens `context`'s store, or with None waits to be told `begin`."""
+        self.uri = context.uri if context is not None else None
         self.finished = {}
         self.lost: StoreLost | None = None
         self.superseded = 0
@@ -71,7 +90,8 @@ class ProcessBackend(Backend):
         self._awaiting = False  # a call's answer not read yet (the driver was interrupted)
         forking = multiprocessing.get_context("fork")
         self._conn, child_end = forking.Pipe()
-        opening = (context, os.getpid())
+        opening = (context, os.getpid()) if context is not None else None
+        self._begun = context is not None
         # A daemon only so that a driver dying in between cannot hang on it at exit: close()
         # always lets it finish its write first.
         self._child = forking.Process(
@@ -79,6 +99,30 @@ class ProcessBackend(Backend):
         )
         self._child.start()
         child_end.close()
+
+    def begin(self, context: SweepContext) -> bool:
+        """Send an early child its sweep; False (the child ended) if it cannot take it: begun,
+        gone, or a sweep too large to send without waiting for the child's imports."""
+        if self._begun or not self._child.is_alive():
+            return False
+        opening = pickle.dumps((context, os.getpid()))
+        if len(opening) > SEND_AT_ONCE:
+            self.discard()
+            return False
+        try:
+            self._conn.send_bytes(opening)
+        except OSError:
+            return False
+        self.uri, self._begun = context.uri, True
+        return True
+
+    def discard(self) -> None:
+        """End an early child never given a sweep: it has only imported, and writes nothing."""
+        if not self._begun:
+            self._begun = True
+            self._conn.close()
+            self._child.terminate()
+            self._child.join()
 
     def _opening_answer(self):
         """The child's next message while opening; None if it died first."""
@@ -149,6 +193,9 @@ def _serve(conn, driver_end, opening: tuple) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _own_connections()
     try:
+        if opening is None:  # started early: import while the driver composes the sweep
+            _import_mlflow()
+            opening = pickle.loads(conn.recv_bytes())
         store = _open(conn, opening)
         if store is None:
             return
@@ -158,6 +205,13 @@ def _serve(conn, driver_end, opening: tuple) -> None:
             store.close()
     except (EOFError, OSError, KeyboardInterrupt):
         return  # the driver went away: nothing to tell it
+
+
+def _import_mlflow() -> None:
+    """What opening any store imports: the backends, MLflow, and its SQL store (most stores)."""
+    import mlflow.store.tracking.sqlalchemy_store  # noqa: F401
+
+    import trainer.sweep.record.mlflow.opening  # noqa: F401
 
 
 def _own_connections() -> None:
