@@ -191,6 +191,8 @@ def _serve(conn, driver_end, opening: tuple) -> None:
     driver_end.close()
     # Ctrl-C is the driver's to handle; this child finishes what it is asked, then exits.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A caller's own SIGTERM handler is not this child's: an early one unused is ended by it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _own_connections()
     try:
         if opening is None:  # started early: import while the driver composes the sweep
