@@ -102,11 +102,15 @@ class ProcessBackend(Backend):
 
     def begin(self, context: SweepContext) -> bool:
         """Send an early child its sweep; False (the child ended) if it cannot take it: begun,
-        gone, or a sweep too large to send without waiting for the child's imports."""
+        gone, or a sweep too large to send without waiting for the child's imports, or one
+        pickle cannot send (a fork copies it instead)."""
         if self._begun or not self._child.is_alive():
             return False
-        opening = pickle.dumps((context, os.getpid()))
-        if len(opening) > SEND_AT_ONCE:
+        try:
+            opening = pickle.dumps((context, os.getpid()))
+        except Exception:  # a config holding what pickle cannot send: forked with it instead
+            opening = None
+        if opening is None or len(opening) > SEND_AT_ONCE:
             self.discard()
             return False
         try:
