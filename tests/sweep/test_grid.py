@@ -53,6 +53,33 @@ def test_points_compose_exactly_as_hydra_compose():
             assert trial.config == expected
 
 
+def test_points_whose_axis_merges_a_dict_compose_exactly_as_hydra_compose():
+    # A dict value is merged into its key (each from the base); a plain value replaces it.
+    cli = [
+        "task=quadratic",
+        "optimizer=momentum",
+        "trainer.divergence={factor:3},{factor:5}",
+        "optimizer.lr=0.01,0.1",
+        "optimizer.momentum=0.5,0.9",
+        "task.start=[1.0,2.0],[-3.0,0.5]",
+    ]
+    with hydra_context() as loader:
+        grid = expand({}, cli, loader)
+        assert len(grid.trials) == 16
+        for trial in grid.trials:
+            expected = trial_config(to_plain(compose(config_name="train", overrides=trial.point)))
+            assert trial.config == expected
+
+
+def test_a_later_point_of_another_shape_is_checked_on_its_own():
+    # The first point passes; the second names a class of the wrong kind.
+    with pytest.raises(ConfigError, match=r"^optimizer\._target_=builtins\.dict is not allowed"):
+        grid_of(
+            {},
+            ["task=quadratic", "optimizer=sgd", "optimizer._target_=optimizers.SGD,builtins.dict"],
+        )
+
+
 def test_command_line_axis_replaces_the_named_axis_and_a_plain_value_fixes_it():
     params = named("quadratic")
     grid = grid_of(params, ["optimizer.lr=0.01,0.02", "optimizer.momentum=0.5"])

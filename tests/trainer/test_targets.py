@@ -1,11 +1,13 @@
 """A `_target_` names an optimizer or task class, checked by import alone; nested ones refused."""
 
+import copy
 import sys
 
 import pytest
 from omegaconf import OmegaConf
 
 from optimizers import Adam
+from trainer.config.compose import TrialChecker, to_plain
 from trainer.config.errors import ConfigError
 from trainer.config.targets import check_target, check_targets, find_nested_targets
 from trainer.tasks.quadratic import Quadratic
@@ -166,3 +168,22 @@ def test_a_users_class_takes_the_hyperparameters_it_declares(compose):
                 ]
             )
         )
+
+
+def test_the_trial_checker_checks_each_shape_of_config_once_and_a_new_shape_anew(compose):
+    checker = TrialChecker()
+    plain = to_plain(compose(["task=quadratic", "optimizer=momentum"]))
+    checker.check(plain)
+    other_values = copy.deepcopy(plain)
+    other_values["optimizer"]["lr"], other_values["task"]["start"] = 0.5, [3.0, 4.0]
+    checker.check(other_values)
+    assert len(checker._shapes) == 1
+    # The same keys, but a class hidden in a list: another shape, refused.
+    hidden = copy.deepcopy(plain)
+    hidden["task"]["start"] = [{"_target_": "builtins.print"}, 1.0]
+    with pytest.raises(ConfigError, match=r"^task\.start\[0\]\._target_ is not allowed"):
+        checker.check(hidden)
+    wrong = copy.deepcopy(plain)
+    wrong["optimizer"]["_target_"] = "builtins.dict"
+    with pytest.raises(ConfigError, match=r"^optimizer\._target_=builtins\.dict is not allowed"):
+        checker.check(wrong)

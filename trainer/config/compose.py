@@ -149,14 +149,21 @@ def sweep_id(trial_ids, fixed: dict[str, str]) -> str:
 
 
 class TrialChecker:
-    """Checks the ranges of a trial's config; builds each distinct task once to ask its size."""
+    """Checks the ranges of a trial's config; builds each distinct task once to ask its size,
+    and checks the classes and keys of each distinct shape of config once."""
 
     def __init__(self):
         self._task_rows: dict[str, int | None] = {}
+        self._shapes: set = set()
 
     def check(self, cfg: dict) -> None:
-        # Before anything is built: building calls the classes the config names.
-        targets.check_targets(cfg)
+        # Before anything is built: building calls the classes the config names. What they
+        # check depends on the config's shape alone (its keys, nesting and targets), which
+        # the points of a grid share: checked once per shape.
+        shape = targets.target_shape(cfg)
+        if shape not in self._shapes:
+            targets.check_targets(cfg)
+            self._shapes.add(shape)
         self._check_optimizer(cfg["optimizer"])
         trainer = cfg["trainer"]
         try:

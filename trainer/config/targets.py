@@ -137,6 +137,27 @@ def check_targets(cfg, groups=("optimizer", "task", "trainer")) -> None:
         )
 
 
+# The values `check_targets` reads; of every other value it reads only where it sits.
+SHAPE_VALUES = ("_target_", "_partial_")
+
+
+def target_shape(cfg, groups=("optimizer", "task", "trainer")):
+    """What `check_targets(cfg, groups)` depends on, hashable: each group's keys and nesting,
+    with the values of `_target_` and `_partial_`; configs of one shape pass or fail alike."""
+    return tuple(_shape(_plain_group(cfg, group)) for group in groups)
+
+
+def _shape(value):
+    if isinstance(value, Mapping):
+        return tuple(
+            (key, repr(inner) if key in SHAPE_VALUES else _shape(inner))
+            for key, inner in value.items()
+        )
+    if isinstance(value, list):
+        return ("[]", *(_shape(inner) for inner in value))
+    return None
+
+
 # Keys of an optimizer or task node that are not constructor arguments: Hydra's and the name.
 NODE_KEYS = {"optimizer": ("_target_", "_partial_", "name"), "task": ("_target_", "name")}
 

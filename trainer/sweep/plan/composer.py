@@ -35,6 +35,7 @@ class PointComposer:
         self.groups: dict[tuple[str, bool], bool] = {}
         self.present: dict[tuple, bool] = {}
         self.values: dict[tuple, object] = {}
+        self.scratches: dict[tuple, DictConfig] = {}
         self.applied: set[str] = set()
         self.missing: set[str] = set()
 
@@ -86,13 +87,23 @@ class PointComposer:
     def _value(self, groups: tuple, base: DictConfig, override: Override):
         """The plain value the override leaves at its key, found once by applying it alone."""
         if (groups, override.input_line) not in self.values:
-            config = copy.deepcopy(base)
+            if isinstance(override.value(), dict | list):
+                config = copy.deepcopy(base)  # merged into the key: it must find the base's
+            else:
+                config = self._scratch(groups, base)  # a plain value replaces what is there
             apply_overrides([override], config)
             value = OmegaConf.select(config, override.key_or_group)
             if isinstance(value, Container):  # a dict or a list
                 value = OmegaConf.to_container(value, resolve=True)
             self.values[(groups, override.input_line)] = value
         return self.values[(groups, override.input_line)]
+
+    def _scratch(self, groups: tuple, base: DictConfig) -> DictConfig:
+        """A copy of the base that value overrides are applied to one after another, each read
+        back alone: one copy per choice of group options, not one per value."""
+        if groups not in self.scratches:
+            self.scratches[groups] = copy.deepcopy(base)
+        return self.scratches[groups]
 
     def _is_group(self, override: Override) -> bool:
         key = (override.key_or_group, override.package is not None)
