@@ -90,7 +90,8 @@ def code_fingerprint(configs: Iterable[Mapping]) -> str:
     """16 hex digits: the training packages' source and the source of every module a
     `_target_` in `configs` names outside them (a user's own optimizer or task)."""
     digest = hashlib.sha256(packages_fingerprint().encode())
-    modules = {_target_source(target) for config in configs for target in _targets(config)}
+    targets = {target for config in configs for target in _targets(config)}
+    modules = {_target_source(target) for target in targets}  # once per distinct target
     for name, source_digest in sorted(modules - {("", "")}):
         digest.update(f"\0{name}\0{source_digest}".encode())
     return digest.hexdigest()[:16]

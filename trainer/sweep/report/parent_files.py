@@ -5,19 +5,29 @@ from trainer.sweep.plan.grid import Grid
 from trainer.sweep.plan.ranking import Ranking
 from trainer.sweep.record.rows import Row
 from trainer.sweep.record.store import ParentSummary
-from trainer.sweep.report.configs import best_tags, configs_csv, configurations
+from trainer.sweep.report.configs import (
+    Configuration,
+    best_tags,
+    configs_csv,
+    configurations,
+)
 from trainer.sweep.report.searched import Searching
 from trainer.sweep.report.searches.boundary_table import PointReport, boundary_csv, parent_metrics
 from trainer.sweep.report.table import counts, results_csv
 
 
 def trials_summary(
-    rows: list[Row], grid: Grid, text: str, ranking: Ranking, searched: Searching
+    rows: list[Row],
+    grid: Grid,
+    text: str,
+    ranking: Ranking,
+    searched: Searching,
+    configs: list[Configuration] | None = None,
 ) -> ParentSummary:
     """Counts, the best value and each key's importance as metrics, the best configuration as
     tags; results.csv, configs.csv, search.png, compare.png, importance.png (with enough
     trials), summary.txt (`text`), a grid's heatmap.png and, where curves were read,
-    loss_curves.png."""
+    loss_curves.png. `configs`: the rows' configurations (`configurations`), where in hand."""
     # matplotlib is imported when the figures are drawn, not while the store opens.
     from trainer.plots import to_png
     from trainer.sweep.report.compare import compare_figure
@@ -26,7 +36,8 @@ def trials_summary(
     from trainer.sweep.report.loss_curves import loss_curves_png
     from trainer.sweep.report.search_figure import search_png
 
-    configs = configurations(rows, ranking, ranking.aggregate)
+    if configs is None:
+        configs = configurations(rows, ranking, ranking.aggregate)
     files = {
         contract.RESULTS_FILE: results_csv(rows).encode(),
         contract.CONFIGS_FILE: configs_csv(configs).encode(),

@@ -59,7 +59,7 @@ class GridSearch(Search):
         text = "\n".join(lines)
         if context.uri is None:  # tracking=none: no parent run to carry figures, tables
             return text, ParentSummary()
-        return text, trials_summary(rows, context.grid, text, ranking, self.searching())
+        return text, trials_summary(rows, context.grid, text, ranking, self.searching(), configs)
 
 
 def axis_drawn(key: str, values: list[str]) -> Searched:
