@@ -1,5 +1,6 @@
 """A training curve's tracked points (one step in `log_every`) and its exact copy as a file."""
 
+import functools
 import io
 
 import numpy as np
@@ -17,9 +18,17 @@ def log_interval(steps: int, log_every: int) -> int:
     return log_every or max(1, steps // POINTS_PER_CURVE)
 
 
+@functools.lru_cache(maxsize=4096)
 def logged_steps(steps_run: int, every: int, divergence_step: int | None = None) -> np.ndarray:
     """The steps a tracked curve keeps, in order: every `every`-th from the first, the last
-    step, and the BEFORE_DIVERGENCE steps up to a divergence."""
+    step, and the BEFORE_DIVERGENCE steps up to a divergence. Read-only: the trials of a sweep
+    share it (most of them stop alike)."""
+    steps = _logged_steps(steps_run, every, divergence_step)
+    steps.flags.writeable = False
+    return steps
+
+
+def _logged_steps(steps_run: int, every: int, divergence_step: int | None) -> np.ndarray:
     if steps_run == 0:
         return np.empty(0, dtype=np.int64)
     kept = [np.arange(0, steps_run, every), [steps_run - 1]]

@@ -36,6 +36,7 @@ def packages_fingerprint() -> str:
     return digest.hexdigest()
 
 
+@functools.cache
 def _is_project_source(path: Path) -> bool:
     return any(path.is_relative_to(PROJECT / package) for package in TRAINING_PACKAGES)
 

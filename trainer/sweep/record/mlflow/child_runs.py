@@ -17,7 +17,6 @@ from trainer.sweep.record.retry import cause, is_transient, retrying, store_erro
 from trainer.sweep.record.rows import Row
 from trainer.sweep.record.store import StoreDown
 from trainer.tracking.curve import from_npz
-from trainer.tracking.provenance import provenance_tags
 from trainer.tracking.run_record import log_result, result_tags
 from trainer.training.result import FAILED, Result
 
@@ -89,7 +88,7 @@ class ChildRunsBackend(ParentRunBackend):
         started = time.perf_counter()
         tags = {
             contract.PARENT_RUN_ID: self.parent_id,
-            **self.child_tags.get(result.trial_id, provenance_tags([result.config])),
+            **self._trial_provenance(result),
             **(extra_tags or {}),
         }
         try:

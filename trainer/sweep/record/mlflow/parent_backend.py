@@ -111,6 +111,12 @@ class ParentRunBackend(Backend):
         self.client.log_batch(self.parent_id, tags=[RunTag(k, v) for k, v in tags.items()])
         self.client.update_run(self.parent_id, status="RUNNING")
 
+    def _trial_provenance(self, result) -> dict[str, str]:
+        """The provenance tags of a result's run: its grid trial's, or (a probe outside the
+        grid) from its config."""
+        known = self.child_tags.get(result.trial_id)
+        return known if known is not None else provenance_tags([result.config])
+
     def _current_fingerprint(self, trial_id: str, params: dict[str, str]) -> str:
         """What the current code would tag this trial with: known for a grid's trials; for a
         trial outside the grid (a boundary search's probe), from the targets its params name."""

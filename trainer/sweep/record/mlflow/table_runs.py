@@ -18,7 +18,6 @@ from trainer.sweep.record.rows import Row
 from trainer.sweep.record.store import StoreDown
 from trainer.tracking.curve import curve_steps
 from trainer.tracking.naming import run_params
-from trainer.tracking.provenance import provenance_tags
 from trainer.tracking.run_record import result_tags
 from trainer.training.result import FAILED, Result
 
@@ -144,7 +143,7 @@ class TableBackend(ParentRunBackend):
         tags = {
             contract.PARENT_RUN_ID: self.parent_id,
             contract.RUN_NAME: name,
-            **self.child_tags.get(result.trial_id, provenance_tags([result.config])),
+            **self._trial_provenance(result),
             **extra,
         }
         return table_trial(result, name, tags, self.parent_id)
