@@ -51,11 +51,13 @@ class PopulationMonitor:
         # every array are added up (member by member) so one test covers them all. A member whose
         # total is not finite (a non-finite element, or finite sums that overflow) is looked at
         # element by element.
-        total = 0.0
-        for array in (*gradients, *parameters, *states):
-            total = total + np.add.reduce(member_rows(array), axis=1)
-        suspects = ~np.isfinite(total) & ok
-        if suspects.any():
+        first, *others = (member_rows(array) for array in (*gradients, *parameters, *states))
+        total = np.add.reduce(first, axis=1)
+        for rows in others:
+            total += np.add.reduce(rows, axis=1)
+        finite = np.isfinite(total)
+        if not finite.all():
+            suspects = ~finite & ok
             checks = (
                 ("gradient", gradients),
                 ("parameter", parameters),
