@@ -101,10 +101,18 @@ def postgres_server(postgres, tmp_path_factory):
     server.stop()
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
-    """The modules with slow tests first, each module's tests in their order: pytest-xdist's
-    loadscope hands modules out in this order (--no-loadscope-reorder, pyproject.toml), so the
-    long ones start early and the many quick ones fill the workers in at the end. (xdist's own
-    order, most tests first, left the long modules, which have few tests, for last.)"""
+    """The modules with slow tests first, each module's tests in their order: pytest-xdist hands
+    them out in this order (--no-loadscope-reorder, pyproject.toml), so the long ones start
+    early and the many quick ones fill the workers in at the end. (xdist's own order, most tests
+    first, left the long modules, which have few tests, for last.) A module's slow tests are one
+    xdist group (--dist loadgroup; their ids end in @ and the module's name): they run on one
+    worker, which sets up its module's servers and clusters once; every other test goes to
+    whichever worker is free."""
     slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow)
+    for item in items:
+        if item.get_closest_marker("slow"):
+            module = item.nodeid.split("::")[0].removeprefix("tests/").removesuffix(".py")
+            item.add_marker(pytest.mark.xdist_group(module))
