@@ -15,7 +15,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from hard_timeout import pytest_runtest_protocol, pytest_runtest_setup  # noqa: F401 (hooks)
+from hard_timeout import (  # noqa: F401 (hooks)
+    pytest_runtest_protocol,
+    pytest_runtest_setup,
+    pytest_xdist_make_scheduler,
+)
 from support import sqlite_uri
 
 from trainer.sweep.run.ray_setup import LOOPBACK_RAY

@@ -15,7 +15,11 @@ from support import HELPERS, REPO
 pytestmark = pytest.mark.slow  # a pytest session of its own, a Ray in it, two deliberate hangs
 
 CONFTEST = """
-from hard_timeout import pytest_runtest_protocol, pytest_runtest_setup  # noqa: F401
+from hard_timeout import (  # noqa: F401
+    pytest_runtest_protocol,
+    pytest_runtest_setup,
+    pytest_xdist_make_scheduler,
+)
 
 
 def pytest_sessionstart(session):

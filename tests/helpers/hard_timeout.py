@@ -9,8 +9,13 @@ commands) that process is one worker, which xdist reports as "crashed while runn
 test failed, and replaces; the session goes on. In a single process (-n 0) the session ends
 there, the test named above the stacks.
 
-`--dist loadscope` hands the crashed worker's unfinished module to a worker again, the test that
-hung included: that one is skipped there (it has failed already), not left to hang once more.
+The crashed worker's unfinished work goes to its replacement, the test that hung included: that
+one is skipped there (it has failed already), not left to hang once more. pytest-xdist's
+`loadgroup` hands out the crashed worker's finished tests again too, as work with nothing left
+to run, and gives the replacement one unit of work where the first workers get two; a worker
+holding one test waits for the next before it runs it (to know what to tear down), and the
+session waited forever. `UnfinishedWorkRequeued` re-queues only what is unfinished and gives a
+replacement two units, as the first workers get.
 
 tests/conftest.py imports the hooks, so they apply to the whole suite.
 """
@@ -24,6 +29,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from xdist.scheduler import LoadGroupScheduling
 
 
 def timeout_of(item: pytest.Item) -> float:
@@ -76,6 +82,31 @@ def stop(item: pytest.Item, timeout: float) -> None:
     finally:
         sys.stderr.flush()
         os._exit(1)
+
+
+class UnfinishedWorkRequeued(LoadGroupScheduling):
+    """`--dist loadgroup` that hands a crashed worker's unfinished tests, and only those, to its
+    replacement, two units of work at a time."""
+
+    def remove_node(self, node):
+        workload = self.assigned_work.get(node, {})
+        for scope in [scope for scope, tests in workload.items() if all(tests.values())]:
+            del workload[scope]
+        return super().remove_node(node)
+
+    def schedule(self):
+        replacement = self.collection is not None  # the first distribution is done
+        super().schedule()
+        if replacement:
+            for node in self.nodes:
+                self._reschedule(node)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") == "loadgroup":
+        return UnfinishedWorkRequeued(config, log)
+    return None
 
 
 @pytest.hookimpl(tryfirst=True)
