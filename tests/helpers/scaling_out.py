@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hosts import SecondHost, stop_tree, wait_for_line
-from support import REPO, free_port, script_env
+from support import NO_SERVER_JOBS, REPO, free_port, script_env
 
 from trainer.sweep.run.ray_setup import LOOPBACK_RAY
 
@@ -109,7 +109,8 @@ class ScalingOut:
             command[0] = str(BIN / command[0])
         log = self.folder / f"{len(self.started)}-{Path(command[0]).name}.log"
         if command[1:2] == ["server"]:
-            self.server = self.background(command + ["--workers", "1"], log)
+            # Without MLflow's job runner, as every test server (support.NO_SERVER_JOBS).
+            self.server = self.background(command + ["--workers", "1"], log, NO_SERVER_JOBS)
         elif command[1:2] == ["start"] and step.host == "other":
             self.worker = self.host.start(command + FOREGROUND, self.other_env, log)
             wait_for_line(log, "Ray runtime started.", self.worker)
@@ -126,9 +127,12 @@ class ScalingOut:
             if "get-auth-token" in command:
                 self.token = done.stdout.strip().splitlines()[-1]
 
-    def background(self, command: list[str], log: Path) -> subprocess.Popen:
+    def background(
+        self, command: list[str], log: Path, env: dict | None = None
+    ) -> subprocess.Popen:
         output = open(log, "w")
-        process = subprocess.Popen(command, env=self.env, stdout=output, stderr=subprocess.STDOUT)
+        env = {**self.env, **(env or {})}
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
         self.started.append(process)
         return process
 
