@@ -105,8 +105,7 @@ def test_the_sweep_packages_keep_to_the_layout_rule():
     crowded = {
         str(folder.relative_to(REPO)): count
         for folder in [SWEEP, *SWEEP.rglob("*/")]
-        if folder.name != "__pycache__"
-        and (count := len(list(folder.glob("*.py")))) > MOST_MODULES
+        if folder.name != "__pycache__" and (count := len(list(folder.glob("*.py")))) > MOST_MODULES
     }
     long = {
         str(path.relative_to(REPO)): lines

@@ -22,9 +22,7 @@ GRID = [
 ]
 
 
-def test_a_sweep_on_postgresql_is_recorded_once_and_a_rerun_has_nothing_to_do(
-    postgres, tmp_path
-):
+def test_a_sweep_on_postgresql_is_recorded_once_and_a_rerun_has_nothing_to_do(postgres, tmp_path):
     uri = postgres.database()
     args = [*GRID, f"tracking.uri={uri}"]
     done = run_script("sweep.py", *args, cwd=tmp_path, check=True)

@@ -83,9 +83,7 @@ class TableForm:
 
     @staticmethod
     def parts(client, parent_id: str) -> list[str]:
-        return sorted(
-            f.path for f in client.list_artifacts(parent_id, contract.TRIALS_FOLDER)
-        )
+        return sorted(f.path for f in client.list_artifacts(parent_id, contract.TRIALS_FOLDER))
 
     @staticmethod
     def upload(client, parent_id: str, name: str, data: bytes) -> None:
@@ -111,8 +109,9 @@ class TableForm:
         key = TAG + contract.CODE_FINGERPRINT
         for path in self.parts(client, parent_id):
             with tempfile.TemporaryDirectory() as folder:
-                columns = read_columns(Path(client.download_artifacts(parent_id, path, folder))
-                                       .read_bytes())
+                columns = read_columns(
+                    Path(client.download_artifacts(parent_id, path, folder)).read_bytes()
+                )
             columns[key] = np.full(columns[key].shape, fingerprint)
             buffer = io.BytesIO()
             np.savez_compressed(buffer, **columns)
@@ -147,9 +146,7 @@ class StoreContract(ChildRunForm):
         finally:
             store.close()
 
-    def test_each_result_is_recorded_once_and_read_back_by_the_next_invocation(
-        self, opener, sweep
-    ):
+    def test_each_result_is_recorded_once_and_read_back_by_the_next_invocation(self, opener, sweep):
         store = opener.open(sweep.grid)
         assert store.log_many(sweep.results, NAMES, TAGS) == 0
         store.close()
@@ -175,9 +172,7 @@ class StoreContract(ChildRunForm):
         assert sorted(run.info.run_name for run in runs) == sorted(NAMES)
         assert {run.info.status for run in runs} == {"FINISHED"}
 
-    def test_a_diverged_trial_is_recorded_as_a_result_with_its_step_and_reason(
-        self, opener, sweep
-    ):
+    def test_a_diverged_trial_is_recorded_as_a_result_with_its_step_and_reason(self, opener, sweep):
         diverged = sweep.results[2]
         assert diverged.outcome == DIVERGED  # the grid is built so
         store = opener.open(sweep.grid)

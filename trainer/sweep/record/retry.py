@@ -50,6 +50,7 @@ def transient_codes() -> frozenset[str]:
         )
     )
 
+
 # What a store that is busy or away says, whatever wraps it.
 TRANSIENT_WORDS = re.compile(
     r"database is locked|timed? ?out|connection (refused|reset|aborted)|remote end closed|"

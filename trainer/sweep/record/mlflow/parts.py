@@ -148,7 +148,9 @@ def table_frame(parts: list[bytes]):
         scalar = {
             key: values
             for key, values in columns.items()
-            if values.ndim == 1 and values.size == columns["name"].size and key != "traceback"
+            if values.ndim == 1
+            and values.size == columns["name"].size
+            and key != "traceback"
             and not key.startswith(ABSENT)
         }
         frames.append(pandas.DataFrame(scalar))
