@@ -162,6 +162,8 @@ def test_a_sweeps_trials_are_grouped_by_population_and_each_split_across_the_cpu
         ["t0", "t1", "t2", "t3", "t7", "t8", "t9", "t10", "t11"], ["t4", "t5"], ["t6"]]  # fmt: skip
     chunks = population_chunks(mixed, cpus=2, per_task=None, alone=lambda ts, c, p: [ts])
     assert [len(c) for c in chunks] == [5, 4, 1, 1, 1]
+    # Dealt back and forth, so each task gets low and high learning rates alike.
+    assert [t.trial_id for t in chunks[0]] == ["t0", "t3", "t7", "t10", "t11"]
     assert sorted(t.trial_id for c in chunks for t in c) == sorted(t.trial_id for t in mixed)
     # Rungs that keep their state train apart from trials that do not.
     kept = trials(quadratic[:2], keep=True) + trials(quadratic[2:4])

@@ -26,8 +26,8 @@ def populations(trials: list[Trial]) -> list[list[Trial]]:
 def population_chunks(
     trials: list[Trial], cpus: int, per_task: int | None, alone: Callable
 ) -> list[list[Trial]]:
-    """Ray tasks for the trials: each population split across the CPUs (so every core trains a
-    share of it), within MAX_MEMBERS and MAX_MEMBER_STEPS a task; the trials that train alone
+    """Ray tasks for the trials: each population dealt out across the CPUs (so every core trains
+    a share of it), within MAX_MEMBERS and MAX_MEMBER_STEPS a task; the trials that train alone
     are cut by `alone(trials, cpus, per_task)`, as without vectorisation."""
     tasks, singles = [], []
     for group in populations(trials):
@@ -38,5 +38,16 @@ def population_chunks(
         most = max(1, min(MAX_MEMBERS, MAX_MEMBER_STEPS // max(steps, 1)))
         size = per_task or math.ceil(len(group) / cpus)
         size = max(1, min(size, most))
-        tasks += [group[i : i + size] for i in range(0, len(group), size)]
+        tasks += dealt(group, math.ceil(len(group) / size))
     return tasks + (alone(singles, cpus, per_task) if singles else [])
+
+
+def dealt(group: list[Trial], count: int) -> list[list[Trial]]:
+    """The trials dealt to `count` tasks back and forth (0 1 1 0 0 1 ...), not cut in runs: a
+    grid's neighbours share a fate (its top learning rates all diverge within a few steps, and
+    stop), and each task gets its share of the long and the short."""
+    hands: list[list[Trial]] = [[] for _ in range(count)]
+    for i, trial in enumerate(group):
+        turn, seat = divmod(i, count)
+        hands[seat if turn % 2 == 0 else count - 1 - seat].append(trial)
+    return hands
