@@ -7,6 +7,7 @@ import numpy as np
 from autodiff import Tensor
 from optimizers.hyperparameters import Interval
 from trainer.config.ranges import check_ranges
+from trainer.tasks.shared_data import SharedData
 
 
 class Task:
@@ -31,6 +32,12 @@ class Task:
     def check_ranges(self, **values) -> None:
         """Each of `ranges` in `values`; ValueError `task.<key>=<value> is not allowed: ...`."""
         check_ranges("task", values, self.ranges)
+
+    @classmethod
+    def dataset(cls, config: dict) -> "tuple[SharedData, tuple] | None":
+        """The data a task built from `config` (its task node) loads, and its key, where one
+        process can load it for others (a sweep's driver for its workers); None: none to share."""
+        return None
 
     def parameters(self) -> list[Tensor]:
         return self.params

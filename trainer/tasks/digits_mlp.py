@@ -1,6 +1,6 @@
 """An MLP on scikit-learn's bundled 8x8 digits (no download), softmax cross-entropy."""
 
-import functools
+import inspect
 import math
 from collections.abc import Sequence
 
@@ -11,6 +11,7 @@ from autodiff import Tensor
 from autodiff.nn import MLP
 from optimizers.hyperparameters import BETWEEN_ZERO_AND_ONE, POSITIVE
 from trainer.tasks.base import Task, per_member
+from trainer.tasks.shared_data import SharedData
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
 # load_digits(): 1797 images of 8x8 pixels in 10 classes. Knowing the size up front lets a sweep
@@ -43,6 +44,13 @@ class DigitsMLP(Task):
         self.params = self.model.parameters()
         self._data = None
 
+    @classmethod
+    def dataset(cls, config: dict) -> tuple[SharedData, tuple]:
+        """The split a task built from `config` trains on, and its key (see Task.dataset)."""
+        defaults = inspect.signature(cls).parameters
+        key = [config.get(name, defaults[name].default) for name in ("val_fraction", "data_seed")]
+        return split_digits, tuple(key)
+
     def data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(x, y, x_val, y_val), loaded and split on first use (once per process, see
         `split_digits`)."""
@@ -69,7 +77,7 @@ class DigitsMLP(Task):
         return {"val_loss": per_member(loss.data), "val_accuracy": per_member(accuracy)}
 
 
-@functools.cache
+@SharedData
 def split_digits(val_fraction: float, data_seed: int) -> tuple[np.ndarray, ...]:
     """(x, y, x_val, y_val): a stratified seeded split, inputs standardised with the training
     rows' statistics (constant pixels stay zero). Made once per process: the trials of a Ray

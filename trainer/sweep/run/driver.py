@@ -14,6 +14,7 @@ from trainer.sweep.run.cluster import connect, stop_ray
 from trainer.sweep.run.loop import Outcome, drive
 from trainer.sweep.run.ray_tasks import warm_up_workers
 from trainer.sweep.run.signals import Terminated, terminate
+from trainer.sweep.run.task_data import DriverLoadedData
 
 
 def execute(context: SweepContext, opening: ProcessBackend | None) -> Outcome:
@@ -29,13 +30,16 @@ def execute(context: SweepContext, opening: ProcessBackend | None) -> Outcome:
         # Ray starts while the store process opens the store: each takes seconds. Nothing is
         # deleted or written, and no trial submitted, before this driver holds the lease; a
         # driver refused it stops Ray again and exits 2.
+        # And the trials' datasets load in a thread meanwhile, for the workers (task_data).
+        loading = DriverLoadedData(context.grid.trials)
         context.cpus = connect(ray_cfg["address"], ray_cfg["num_cpus"], ray_cfg["dashboard"])
         # After Ray's start, which installs a handler of its own that ends the process at once.
         signal.signal(signal.SIGTERM, terminate)
-        warm_up_workers(context.grid.trials, context.cpus)  # while the store process opens
+        shared = loading.shared()
+        warm_up_workers(context.grid.trials, context.cpus, shared)  # while the store opens
         context.store = open_store(context, opening)
         search = search_named(context.sweep["search"])(context)
-        return drive(search, context)
+        return drive(search, context, shared)
     except ConfigError as error:
         _abort(context.store or opening, "FAILED", str(error))
         raise

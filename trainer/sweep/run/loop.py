@@ -47,10 +47,11 @@ class Progress:
     held: dict[str, tuple[Proposal, Result]] = field(default_factory=dict)
 
 
-def drive(search: Search, context: SweepContext) -> Outcome:
+def drive(search: Search, context: SweepContext, shared: list = ()) -> Outcome:
     """Ask the search for as many trials as there are free CPUs, again whenever results come
     in: proposals that earlier invocations finished (or spooled) are told from their rows, the
-    rest trained on Ray and logged as they come. The first Ctrl-C stops after the call in hand."""
+    rest trained on Ray (with `shared`, the task data the driver loaded) and logged as they
+    come. The first Ctrl-C stops after the call in hand."""
     store = context.store
     if store.superseded:
         print(
@@ -62,7 +63,7 @@ def drive(search: Search, context: SweepContext) -> Outcome:
     # Per-trial figures only where each trial gets a run of its own to carry them.
     draw = context.uri is not None and context.tracking.get("children", True)
     runner = RayTrials(
-        context.cpus, context.sweep["trials_per_task"], context.sweep["vectorize"], draw
+        context.cpus, context.sweep["trials_per_task"], context.sweep["vectorize"], draw, shared
     )
     pending: dict[str, Proposal] = {}
     twins: dict[str, list[Proposal]] = {}  # proposed again while in flight: told with it

@@ -20,12 +20,16 @@ WARM_UP_SCAN, WARM_UP_TASKS = 256, 4
 
 
 @ray.remote(num_cpus=1, max_retries=0)
-def warm_up(tasks: list[tuple[dict, int]]) -> None:
-    """Import what a trial needs and load each task's data (once per worker process), so that
-    a worker's first trials start warm. Sent while the store opens: nothing trains or is
-    recorded; a task that cannot be built fails in its trials, with their traceback."""
+def warm_up(tasks: list[tuple[dict, int]], shared: list) -> None:
+    """Import what a trial needs and load each task's data (once per worker process; the data
+    the driver `shared`, from Ray's object store), so that a worker's first trials start warm.
+    Sent while the store opens: nothing trains or is recorded; a task that cannot be built
+    fails in its trials, with their traceback."""
     try:
         import trainer.training.trial  # noqa: F401 (the engine, the optimizers, the figures)
+        from trainer.sweep.run.task_data import hand_in
+
+        hand_in(shared)
         from trainer.training.build import build_task
 
         for config, seed in tasks:
@@ -36,26 +40,31 @@ def warm_up(tasks: list[tuple[dict, int]]) -> None:
         return
 
 
-def warm_up_workers(trials: list[Trial], cpus: int) -> None:
-    """One warm_up per CPU for the first few distinct tasks of the grid; not waited for."""
+def warm_up_workers(trials: list[Trial], cpus: int, shared: list) -> None:
+    """One warm_up per CPU for the first few distinct tasks of the grid, with the data the
+    driver loaded (task_data); not waited for."""
     distinct = {}
     for trial in trials[:WARM_UP_SCAN]:
         task, seed = trial.config["task"], trial.config["trainer"]["seed"]
         distinct.setdefault(json.dumps([task, seed], sort_keys=True, default=str), (task, seed))
     tasks = list(distinct.values())[:WARM_UP_TASKS]
     for _ in range(cpus):
-        warm_up.remote(tasks)
+        warm_up.remote(tasks, shared)
 
 
-@ray.remote(num_cpus=1, max_retries=3)
-def run_trials(trials: list[Trial], vectorize: bool = False, draw: bool = True) -> list[Result]:
-    """One Ray task: a chunk of trials, each population among them (`vectorize`) as one program,
-    the others in sequence; `draw`: each trial's figures. If the worker dies, Ray reruns it."""
+def train_trials(
+    trials: list[Trial], vectorize: bool = False, draw: bool = True, shared: list = ()
+) -> list[Result]:
+    """What a Ray task of `run_trials` does, in a worker: a chunk of trials, each population
+    among them (`vectorize`) as one program, the others in sequence; `draw`: each trial's
+    figures; `shared`: the task data the driver loaded (task_data)."""
     # Imported here, in the worker: the driver never trains, and never pays for matplotlib.
     from autodiff.heap import keep_freed_memory
+    from trainer.sweep.run.task_data import hand_in
     from trainer.training.trial import run_population, run_trial
 
     keep_freed_memory()  # the worker trains step after step: it reuses what a step freed
+    hand_in(shared)
 
     node, address = ray.get_runtime_context().get_node_id(), ray.util.get_node_ip_address()
     results = []
@@ -72,6 +81,10 @@ def run_trials(trials: list[Trial], vectorize: bool = False, draw: bool = True) 
     return [dataclasses.replace(r, node_address=address, trajectory=None) for r in results]
 
 
+# One Ray task: if its worker dies, Ray runs it again.
+run_trials = ray.remote(num_cpus=1, max_retries=3)(train_trials)
+
+
 def chunks(trials: list[Trial], cpus: int, per_task: int | None) -> list[list[Trial]]:
     """About TASKS_PER_CPU tasks per CPU, so short trials are not dominated by per-task overhead,
     and never more than MAX_TRIALS_PER_TASK trials in one."""
@@ -83,12 +96,19 @@ def chunks(trials: list[Trial], cpus: int, per_task: int | None) -> list[list[Tr
 class RayTrials:
     """Trials in flight on Ray: each submission's chunks at once; Ray runs as many as it has
     CPUs and queues the rest. With `vectorize`, a chunk is (a share of) one population; `draw`
-    false: no per-trial figures (no trial gets a run of its own)."""
+    false: no per-trial figures (no trial gets a run of its own); `shared`: the task data the
+    driver loaded, for every task."""
 
     def __init__(
-        self, cpus: int, per_task: int | None = None, vectorize: bool = False, draw: bool = True
+        self,
+        cpus: int,
+        per_task: int | None = None,
+        vectorize: bool = False,
+        draw: bool = True,
+        shared: list = (),
     ):
         self.cpus, self.per_task, self.vectorize, self.draw = cpus, per_task, vectorize, draw
+        self.shared = list(shared)  # the task data the driver loaded (task_data)
         self.pending: dict = {}  # Ray's reference -> its chunk of trials
 
     def submit(self, trials: list[Trial]) -> None:
@@ -97,7 +117,7 @@ class RayTrials:
         else:
             cut = chunks(trials, self.cpus, self.per_task)
         for chunk in cut:
-            self.pending[run_trials.remote(chunk, self.vectorize, self.draw)] = chunk
+            self.pending[run_trials.remote(chunk, self.vectorize, self.draw, self.shared)] = chunk
 
     def wait(self, poll: float = 0.25) -> list[Result]:
         """The Results of every chunk finished within `poll` s (empty while none finish): one
