@@ -81,8 +81,13 @@ def train_trials(
     return [dataclasses.replace(r, node_address=address, trajectory=None) for r in results]
 
 
-# One Ray task: if its worker dies, Ray runs it again.
-run_trials = ray.remote(num_cpus=1, max_retries=3)(train_trials)
+@ray.remote(num_cpus=1, max_retries=3)
+def run_trials(
+    trials: list[Trial], vectorize: bool = False, draw: bool = True, shared: list = ()
+) -> list[Result]:
+    """One Ray task (`ray::run_trials` in a worker's process title): `train_trials`. If the
+    worker dies, Ray runs it again."""
+    return train_trials(trials, vectorize, draw, shared)
 
 
 def chunks(trials: list[Trial], cpus: int, per_task: int | None) -> list[list[Trial]]:
