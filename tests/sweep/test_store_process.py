@@ -89,3 +89,26 @@ def test_a_store_process_started_early_and_not_needed_ends_having_written_nothin
     early.discard()
     assert not early._child.is_alive()
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.timeout(90)  # without one call at a time, the answers cross and both wait forever
+@pytest.mark.usefixtures("sqlite_store")
+def test_calls_from_two_threads_at_once_are_each_answered_and_log_each_run_once(tmp_path):
+    """The driver logs its last results in a thread while it draws the summary, and a Ctrl-C
+    there may end the parent from the main thread: the pipe carries one call at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    uri, sweep = sqlite_uri(tmp_path), grid()
+    results = [run_trial(t.config, t.trial_id) for t in sweep.trials]
+    store = process_store(uri, sweep)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        logged = pool.submit(store.backend.write_many, results, ["a", "b"], [{}, {}])
+        asked = [pool.submit(store.backend.progress) for _ in range(20)]
+        assert logged.result() == (2, None)
+        for answer in asked:
+            seconds, parent_id = answer.result()
+            assert seconds >= 0 and parent_id is not None
+    store.close()
+    client = MlflowClient(uri)
+    [parent] = parents(client)
+    assert sorted(c.info.run_name for c in children(client, parent.info.run_id)) == ["a", "b"]

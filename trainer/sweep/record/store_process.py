@@ -12,6 +12,7 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import traceback
 
 from trainer.config.errors import ConfigError
@@ -88,6 +89,8 @@ class ProcessBackend(Backend):
         self.superseded = 0
         self.ready_seen = self._leased = False
         self._awaiting = False  # a call's answer not read yet (the driver was interrupted)
+        # One call at a time: the driver's last results are logged by a thread of its own.
+        self._calling = threading.Lock()
         forking = multiprocessing.get_context("fork")
         self._conn, child_end = forking.Pipe()
         opening = (context, os.getpid()) if context is not None else None
@@ -163,6 +166,10 @@ class ProcessBackend(Backend):
         return self
 
     def _call(self, method: str, *args):
+        with self._calling:
+            return self._call_now(method, *args)
+
+    def _call_now(self, method: str, *args):
         if self.lost is not None:
             raise StoreLost(self.lost)
         try:

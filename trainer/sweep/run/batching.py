@@ -3,8 +3,6 @@
 import time
 from collections.abc import Iterator
 
-from trainer.training.result import Result
-
 # One call to the store takes about this long at most: a Ctrl-C and the progress bar answer
 # within it, while a fast store (sqlite: tens of ms a run) still gets many results per call.
 CALL_SECONDS = 0.25
@@ -18,7 +16,7 @@ class Batcher:
     def __init__(self, seconds: float = CALL_SECONDS, most: int = MOST_PER_CALL):
         self.seconds, self.most, self.size = seconds, most, 1
 
-    def slices(self, results: list[Result]) -> Iterator[list[Result]]:
+    def slices(self, results: list) -> Iterator[list]:
         while results:
             some, results = results[: self.size], results[self.size :]
             started = time.perf_counter()

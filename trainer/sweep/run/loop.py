@@ -4,6 +4,7 @@ logged exactly once and told back, then the search's summary on the parent run."
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from tqdm import tqdm
@@ -50,8 +51,10 @@ class Progress:
 def drive(search: Search, context: SweepContext, shared: list = ()) -> Outcome:
     """Ask the search for as many trials as there are free CPUs, again whenever results come
     in: proposals that earlier invocations finished (or spooled) are told from their rows, the
-    rest trained on Ray (with `shared`, the task data the driver loaded) and logged as they
-    come. The first Ctrl-C stops after the call in hand."""
+    rest trained on Ray (with `shared`, the task data the driver loaded). A wait's results are
+    told to the search at once, and logged while the workers train the trials it proposes next;
+    the last ones while the summary is drawn. The first Ctrl-C stops the training; the results
+    in hand are still logged (README: "Ctrl-C keeps what is trained")."""
     store = context.store
     if store.superseded:
         print(
@@ -67,6 +70,7 @@ def drive(search: Search, context: SweepContext, shared: list = ()) -> Outcome:
     )
     pending: dict[str, Proposal] = {}
     twins: dict[str, list[Proposal]] = {}  # proposed again while in flight: told with it
+    unlogged: list[tuple[Result, Proposal]] = []  # told to the search, not logged yet
     bar = tqdm(total=search.budget, unit="trial", desc="trials", dynamic_ncols=True)
     with Interrupt() as interrupt, bar:
         first = True
@@ -79,6 +83,8 @@ def drive(search: Search, context: SweepContext, shared: list = ()) -> Outcome:
                 if context.uri is not None:
                     import_the_report_meanwhile()
                 first = False
+            if pending:  # the workers train while the last results are logged
+                unlogged = log_slices(store, unlogged, progress, lambda: interrupt.requested)
             # Spooled and earlier results are told while the workers start on the rest.
             recover(batch, spooled, store, progress)
             for proposal in batch:
@@ -91,12 +97,12 @@ def drive(search: Search, context: SweepContext, shared: list = ()) -> Outcome:
                 if batch:
                     continue  # all answered from the record: ask again
                 break
-            collect(runner.wait(), pending, twins, search, context, progress, interrupt, bar)
+            unlogged += tell(runner.wait(), pending, twins, search, progress, bar)
     progress.interrupted = interrupt.requested
     runner.cancel()
     # Ray is done with: it stops (about a second and a half) while the store writes the summary.
     stop_ray_in_background()
-    return conclude(search, context, progress)
+    return conclude(search, context, progress, unlogged)
 
 
 def import_the_report_meanwhile() -> None:
@@ -168,35 +174,83 @@ def recover(batch: list[Proposal], spooled: dict, store, progress: Progress) -> 
     record(store, found, progress)
 
 
-def collect(results, pending, twins, search, context, progress: Progress, interrupt, bar):
-    """Log one wait's results in a few calls to the store (Batcher) and tell each to the
-    search (and to each twin proposed while it was in flight), counted on the progress bar;
-    stop early at a Ctrl-C."""
-    store, tally = context.store, progress.tally
-    for some in progress.batcher.slices(results):
-        pairs = [(result, pending.pop(result.trial_id)) for result in some]
-        for result, proposal in pairs:
-            progress.known[proposal.trial_id] = Row.from_result(result, proposal.name)
-            if proposal.provisional:
-                progress.held[proposal.trial_id] = (proposal, result)
-        record(store, [(r, p) for r, p in pairs if not p.provisional], progress)
-        for result, proposal in pairs:
-            row = progress.known[proposal.trial_id]
-            search.tell(proposal, row, trained=True)
-            for twin in twins.pop(proposal.trial_id, []):
-                search.tell(twin, row, trained=False)
-            tally[result.outcome] = tally.get(result.outcome, 0) + 1
-            bar.set_postfix(diverged=tally[DIVERGED], failed=tally[FAILED], refresh=False)
-            bar.update(1)
-        record_stopped(search, store, progress)
-        say(search.message())
-        if interrupt.requested:
-            return
+def tell(results, pending, twins, search, progress: Progress, bar) -> list:
+    """Each result told to the search (and to each twin proposed while it was in flight) and
+    counted on the progress bar; the (result, proposal) pairs to log, in order (a provisional
+    rung is held instead, until the search says it stopped or a later rung resumes it)."""
+    tally, to_log = progress.tally, []
+    for result in results:
+        proposal = pending.pop(result.trial_id)
+        row = Row.from_result(result, proposal.name)
+        progress.known[proposal.trial_id] = row
+        if proposal.provisional:
+            progress.held[proposal.trial_id] = (proposal, result)
+        else:
+            to_log.append((result, proposal))
+        search.tell(proposal, row, trained=True)
+        for twin in twins.pop(proposal.trial_id, []):
+            search.tell(twin, row, trained=False)
+        tally[result.outcome] = tally.get(result.outcome, 0) + 1
+        bar.set_postfix(diverged=tally[DIVERGED], failed=tally[FAILED], refresh=False)
+        bar.update(1)
+    say(search.message())
+    return to_log
 
 
-def conclude(search: Search, context: SweepContext, progress: Progress) -> Outcome:
-    """The store's state, the search's summary on the parent run, the closing lines; the code."""
-    store, rows = context.store, progress.rows
+def log_slices(store, pairs: list, progress: Progress, stop: Callable[[], bool]) -> list:
+    """Log (result, proposal) pairs as child runs in a few calls to the store (Batcher); when
+    `stop()` says so (a Ctrl-C), stop after the call in hand. The pairs not logged."""
+    logged = 0
+    for some in progress.batcher.slices(pairs):
+        record(store, some, progress)
+        logged += len(some)
+        if stop():
+            break
+    return pairs[logged:]
+
+
+def summarised_while_logging(search: Search, context: SweepContext, progress: Progress, pairs):
+    """The last results logged by a thread while this one draws the summary from every row:
+    (text, summary, the rows of earlier runs, elapsed). The thread has the store to itself
+    until it ends; an error it meets is raised here, and a Ctrl-C here stops it after the
+    call in hand."""
+    store = context.store
+    earlier = store.earlier_rows(True)  # before the thread takes the store
+    rows = progress.rows + [progress.known[p.trial_id] for _, p in pairs] + earlier
+    stop, failed = threading.Event(), []
+
+    def log() -> None:
+        try:
+            log_slices(store, pairs, progress, stop.is_set)
+        except BaseException as error:
+            failed.append(error)
+
+    writer = threading.Thread(target=log, name="log-last-results")
+    writer.start()
+    try:
+        elapsed = time.perf_counter() - context.started
+        text, summary = search.summarise(rows, elapsed)
+        writer.join()
+    finally:
+        if writer.is_alive():  # an error or a Ctrl-C here: it stops after the call in hand
+            stop.set()
+            writer.join()
+    if failed:
+        raise failed[0]
+    return text, summary, earlier, elapsed
+
+
+def conclude(search: Search, context: SweepContext, progress: Progress, unlogged) -> Outcome:
+    """The last results logged (while the summary is drawn, where the sweep is done), the
+    store's state, the search's summary on the parent run, the closing lines; the code."""
+    store, drawn = context.store, None
+    finished = not progress.interrupted and not search.unfinished()
+    if unlogged and finished and context.uri is not None and store.status()[0] is None:
+        drawn = summarised_while_logging(search, context, progress, unlogged)
+    else:
+        # Trained and in hand when the sweep stopped: logged all the same (a Ctrl-C cuts it short).
+        log_slices(store, unlogged, progress, lambda: False)
+    rows = progress.rows
     # The store may be back: one last patient try (it also logs what an earlier run spooled).
     kept = store.drain()
     down, _, _ = store.status()
@@ -219,10 +273,14 @@ def conclude(search: Search, context: SweepContext, progress: Progress) -> Outco
         code = 130 if progress.interrupted else 0
         return Outcome(code, rows, store.status()[2], store.experiment())
 
-    # A rerun that ran nothing reads no curve back: on a 10,000-trial sweep that is minutes.
-    rows = rows + store.earlier_rows(bool(rows))  # read_curves
-    elapsed = time.perf_counter() - context.started
-    text, summary = search.summarise(rows, elapsed)
+    if drawn is not None:
+        text, summary, earlier, elapsed = drawn
+        rows = rows + earlier
+    else:
+        # A rerun that ran nothing reads no curve back: on a 10,000-trial sweep that is minutes.
+        rows = rows + store.earlier_rows(bool(rows))  # read_curves
+        elapsed = time.perf_counter() - context.started
+        text, summary = search.summarise(rows, elapsed)
     store.finish(summary, elapsed)
     _, logging_seconds, parent_id = store.status()
     print(text)

@@ -1,10 +1,11 @@
-"""How a sweep stops: the first Ctrl-C after the result in hand, a second or SIGTERM at once."""
+"""How a sweep stops: a first Ctrl-C once what is in hand is logged, a second or SIGTERM at once."""
 
 import signal
 
 
 class Interrupt:
-    """The first Ctrl-C asks the sweep to stop after the result being logged; a second forces it."""
+    """The first Ctrl-C asks the sweep to stop training (the results in hand are still logged);
+    a second forces it."""
 
     def __enter__(self):
         self.requested = False
