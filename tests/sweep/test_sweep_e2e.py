@@ -171,3 +171,32 @@ def test_deleted_children_are_restored_exactly(sweep):
         r.data.tags[contract.TRIAL_ID] for r in deleted
     )
     assert client.get_run(parent.info.run_id).data.metrics[contract.TRIALS] == len(runs)
+
+
+@pytest.mark.usefixtures("sqlite_store")
+def test_a_ctrl_c_logs_the_trials_the_progress_bar_counted_and_stops_the_rest(tmp_path):
+    """README, "Ctrl-C keeps what is trained": one Ray task of 4 trials comes back while the
+    next trains; a Ctrl-C then ends the sweep with those 4 logged, and the rest not run."""
+    import signal
+
+    from support import SweepProcess
+
+    args = [
+        "task=quadratic",
+        "optimizer=momentum",
+        "optimizer.lr=0.001,0.002",
+        "optimizer.momentum=0,0.5,0.9,0.95",
+        "trainer.steps=200000",  # seconds a task of 4: the second is still training
+        "sweep.trials_per_task=4",
+        "ray.num_cpus=1",
+        f"tracking.uri={sqlite_uri(tmp_path)}",
+    ]
+    sweep = SweepProcess(args, tmp_path)
+    sweep.wait_for(4, timeout=240)
+    sweep.process.send_signal(signal.SIGINT)
+    assert sweep.process.wait(timeout=120) == 130, sweep.output()
+    client = MlflowClient(sqlite_uri(tmp_path))
+    [parent] = parents(client)
+    runs = children(client, parent.info.run_id)
+    assert sorted(r.info.status for r in runs) == ["FINISHED"] * 4, sweep.output()
+    assert client.get_run(parent.info.run_id).info.status == "KILLED"

@@ -193,6 +193,7 @@ def tell(results, pending, twins, search, progress: Progress, bar) -> list:
         tally[result.outcome] = tally.get(result.outcome, 0) + 1
         bar.set_postfix(diverged=tally[DIVERGED], failed=tally[FAILED], refresh=False)
         bar.update(1)
+    bar.refresh()  # a wait's results came at once: tqdm drew the first, not the last
     say(search.message())
     return to_log
 
