@@ -97,6 +97,8 @@ def drive(search: Search, context: SweepContext, shared: list = ()) -> Outcome:
                 if batch:
                     continue  # all answered from the record: ask again
                 break
+            if interrupt.requested:
+                break  # a Ctrl-C while logging: what trains on is not waited for
             unlogged += tell(runner.wait(), pending, twins, search, progress, bar)
     progress.interrupted = interrupt.requested
     runner.cancel()
@@ -193,28 +195,26 @@ def tell(results, pending, twins, search, progress: Progress, bar) -> list:
         tally[result.outcome] = tally.get(result.outcome, 0) + 1
         bar.set_postfix(diverged=tally[DIVERGED], failed=tally[FAILED], refresh=False)
         bar.update(1)
-    bar.refresh()  # a wait's results came at once: tqdm drew the first, not the last
-    say(search.message())
+    if results:
+        bar.refresh()  # a wait's results came at once: tqdm drew the first, not the last
+        say(search.message())
     return to_log
 
 
 def log_slices(store, pairs: list, progress: Progress, stop: Callable[[], bool]) -> list:
-    """Log (result, proposal) pairs as child runs in a few calls to the store (Batcher); when
-    `stop()` says so (a Ctrl-C), stop after the call in hand. The pairs not logged."""
-    logged = 0
+    """Log (result, proposal) pairs in a few calls (Batcher) until `stop()`; those not logged."""
     for some in progress.batcher.slices(pairs):
         record(store, some, progress)
-        logged += len(some)
+        pairs = pairs[len(some) :]
         if stop():
             break
-    return pairs[logged:]
+    return pairs
 
 
 def summarised_while_logging(search: Search, context: SweepContext, progress: Progress, pairs):
-    """The last results logged by a thread while this one draws the summary from every row:
-    (text, summary, the rows of earlier runs, elapsed). The thread has the store to itself
-    until it ends; an error it meets is raised here, and a Ctrl-C here stops it after the
-    call in hand."""
+    """The last results logged by a thread, which has the store to itself until it ends, while
+    this one draws the summary from every row: (text, summary, earlier runs' rows, elapsed). An
+    error the thread meets is raised here; a Ctrl-C here stops it after the call in hand."""
     store = context.store
     earlier = store.earlier_rows(True)  # before the thread takes the store
     rows = progress.rows + [progress.known[p.trial_id] for _, p in pairs] + earlier
@@ -223,7 +223,7 @@ def summarised_while_logging(search: Search, context: SweepContext, progress: Pr
     def log() -> None:
         try:
             log_slices(store, pairs, progress, stop.is_set)
-        except BaseException as error:
+        except BaseException as error:  # LeaseLost, say: the driver's to handle
             failed.append(error)
 
     writer = threading.Thread(target=log, name="log-last-results")

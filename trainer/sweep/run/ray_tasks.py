@@ -28,10 +28,9 @@ def warm_up(tasks: list[tuple[dict, int]], shared: list) -> None:
     try:
         import trainer.training.trial  # noqa: F401 (the engine, the optimizers, the figures)
         from trainer.sweep.run.task_data import hand_in
-
-        hand_in(shared)
         from trainer.training.build import build_task
 
+        hand_in(shared)
         for config, seed in tasks:
             task = build_task(config, seed=seed)
             if hasattr(task, "data"):
