@@ -2,11 +2,12 @@
 
 import csv
 import io
+import signal
 import time
 
 import pytest
 from mlflow import MlflowClient
-from support import children, history_steps, parents, run_script, sqlite_uri
+from support import SweepProcess, children, history_steps, parents, run_script, sqlite_uri
 
 from trainer import contract
 from trainer.config.compose import hydra_context
@@ -177,10 +178,6 @@ def test_deleted_children_are_restored_exactly(sweep):
 def test_a_ctrl_c_logs_the_trials_the_progress_bar_counted_and_stops_the_rest(tmp_path):
     """README, "Ctrl-C keeps what is trained": one Ray task of 4 trials comes back while the
     next trains; a Ctrl-C then ends the sweep with those 4 logged, and the rest not run."""
-    import signal
-
-    from support import SweepProcess
-
     args = [
         "task=quadratic",
         "optimizer=momentum",
