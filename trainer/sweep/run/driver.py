@@ -26,6 +26,7 @@ def execute(context: SweepContext, opening: ProcessBackend | None) -> Outcome:
     ray_cfg = context.session["ray"]
     previous = signal.getsignal(signal.SIGTERM)
     Terminated.received = False
+    warming = []  # the warm-ups' references, dropped only once Ray is stopped
     try:
         # Ray starts while the store process opens the store: each takes seconds. Nothing is
         # deleted or written, and no trial submitted, before this driver holds the lease; a
@@ -36,7 +37,7 @@ def execute(context: SweepContext, opening: ProcessBackend | None) -> Outcome:
         # After Ray's start, which installs a handler of its own that ends the process at once.
         signal.signal(signal.SIGTERM, terminate)
         shared = loading.shared()
-        warm_up_workers(context.grid.trials, context.cpus, shared)  # while the store opens
+        warming = warm_up_workers(context.grid.trials, context.cpus, shared)  # as the store opens
         context.store = open_store(context, opening)
         search = search_named(context.sweep["search"])(context)
         return drive(search, context, shared)
@@ -63,6 +64,7 @@ def execute(context: SweepContext, opening: ProcessBackend | None) -> Outcome:
             if opened is not None:
                 opened.close()
         stop_ray()
+        del warming
 
 
 def _abort(store, status: str, reason: str) -> None:

@@ -39,16 +39,17 @@ def warm_up(tasks: list[tuple[dict, int]], shared: list) -> None:
         return
 
 
-def warm_up_workers(trials: list[Trial], cpus: int, shared: list) -> None:
+def warm_up_workers(trials: list[Trial], cpus: int, shared: list) -> list:
     """One warm_up per CPU for the first few distinct tasks of the grid, with the data the
-    driver loaded (task_data); not waited for."""
+    driver loaded (task_data); not waited for. Their references: hold them until Ray is
+    stopped, or a warm-up cut short by the stop (a refused driver stops Ray at once) is
+    reported by Ray as an "Unhandled error" line when its reference is dropped."""
     distinct = {}
     for trial in trials[:WARM_UP_SCAN]:
         task, seed = trial.config["task"], trial.config["trainer"]["seed"]
         distinct.setdefault(json.dumps([task, seed], sort_keys=True, default=str), (task, seed))
     tasks = list(distinct.values())[:WARM_UP_TASKS]
-    for _ in range(cpus):
-        warm_up.remote(tasks, shared)
+    return [warm_up.remote(tasks, shared) for _ in range(cpus)]
 
 
 def train_trials(
