@@ -12,6 +12,7 @@ from support import (
     SweepProcess,
     assert_exactly_once,
     children,
+    finished_children,
     parents,
     sqlite_uri,
 )
@@ -66,8 +67,9 @@ def test_sigterm_and_a_second_ctrl_c_end_the_parent_killed_with_nothing_running(
     args = [*DIGITS_GRID, f"tracking.uri={sqlite_uri(tmp_path)}"]
     client = MlflowClient(sqlite_uri(tmp_path))
     for stop, how in ((signal.SIGTERM,), "SIGTERM"), ((signal.SIGINT, signal.SIGINT), "Ctrl-C"):
+        before = finished_children(client)
         sweep = SweepProcess(args, cwd=tmp_path)
-        sweep.wait_for(trials=sweep.trials_done() + 1)
+        sweep.wait_for_logged(lambda: finished_children(client), before + 1)
         for number in stop:
             sweep.process.send_signal(number)
             time.sleep(0.05)

@@ -105,6 +105,17 @@ def children(client: MlflowClient, parent_id: str, experiment: str = "gradsweep"
     )
 
 
+def finished_children(client: MlflowClient, experiment: str = "gradsweep") -> int:
+    """Child runs FINISHED so far under the experiment's sweeps (0 before it exists)."""
+    if client.get_experiment_by_name(experiment) is None:
+        return 0
+    return sum(
+        run.info.status == "FINISHED"
+        for parent in parents(client, experiment)
+        for run in children(client, parent.info.run_id, experiment)
+    )
+
+
 def history_steps(client: MlflowClient, run_id: str, key: str = "train_loss") -> list[int]:
     return [m.step for m in client.get_metric_history(run_id, key)]
 
@@ -198,6 +209,16 @@ class SweepProcess:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"sweep never reached {trials} trials:\n{self.output()}")
             time.sleep(0.1)
+
+    def wait_for_logged(self, logged, at_least: int, timeout: float = 180) -> None:
+        """Until `logged()`, the trials in the sweep's store, reaches `at_least`: the progress
+        bar counts a trial when its result comes, a moment before it is logged (the workers
+        train the next trials meanwhile), so a test that kills the sweep counts the store."""
+        deadline = time.monotonic() + timeout
+        while logged() < at_least:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"sweep never logged {at_least} trials:\n{self.output()}")
+            time.sleep(0.2)
 
     def wait_for_text(self, pattern: str, timeout: float = 180) -> re.Match:
         """The first match of `pattern` in the output, once the sweep has printed it."""

@@ -29,6 +29,14 @@ def all_runs(client: MlflowClient) -> list:
     return client.search_runs([experiment], max_results=1000)
 
 
+def logged_so_far(client: MlflowClient) -> list:
+    """The trials in the table of the sweep's parent run so far (none before it exists)."""
+    if client.get_experiment_by_name("gradsweep") is None:
+        return []
+    runs = all_runs(client)
+    return read_parts(client, runs[0].info.run_id)[0] if runs else []
+
+
 @pytest.fixture(scope="module")
 def both(tmp_path_factory):
     """The same sweep recorded both ways: (client, parent) with child runs, then the table."""
@@ -126,12 +134,12 @@ def test_the_other_form_is_refused_in_one_line(both):
 def test_after_kill_9_a_rerun_trains_only_the_missing_trials_and_logs_none_twice(tmp_path):
     args = [*DIGITS_GRID, "tracking.children=false", f"tracking.uri={sqlite_uri(tmp_path)}"]
     first = SweepProcess(args, cwd=tmp_path)
-    first.wait_for(trials=2)
+    client = MlflowClient(sqlite_uri(tmp_path))
+    first.wait_for_logged(lambda: len(logged_so_far(client)), 2)
     [store_process] = forked_children(first.process.pid)
     for pid in (first.process.pid, store_process):
         os.kill(pid, signal.SIGKILL)
     first.wait()
-    client = MlflowClient(sqlite_uri(tmp_path))
     [parent] = all_runs(client)
     logged, _ = read_parts(client, parent.info.run_id)
     assert 2 <= len(logged) < 8
