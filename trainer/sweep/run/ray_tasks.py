@@ -42,8 +42,8 @@ def warm_up(tasks: list[tuple[dict, int]], shared: list) -> None:
 def warm_up_workers(trials: list[Trial], cpus: int, shared: list) -> list:
     """One warm_up per CPU for the first few distinct tasks of the grid, with the data the
     driver loaded (task_data); not waited for. Their references: hold them until Ray is
-    stopped, or a warm-up cut short by the stop (a refused driver stops Ray at once) is
-    reported by Ray as an "Unhandled error" line when its reference is dropped."""
+    stopped. Dropped earlier, a warm-up whose worker died (as Ray stops under it: a refused
+    driver stops Ray at once) is printed by Ray as an "Unhandled error" line."""
     distinct = {}
     for trial in trials[:WARM_UP_SCAN]:
         task, seed = trial.config["task"], trial.config["trainer"]["seed"]
