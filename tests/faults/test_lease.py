@@ -9,7 +9,6 @@ import pytest
 from mlflow import MlflowClient
 from support import (
     DIGITS_GRID,
-    SweepProcess,
     assert_exactly_once,
     children,
     parents,
@@ -17,6 +16,7 @@ from support import (
     sqlite_uri,
     store_with_trials,
 )
+from sweep_process import SweepProcess
 
 from trainer import contract
 

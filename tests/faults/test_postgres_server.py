@@ -8,7 +8,8 @@ import time
 
 import pytest
 from mlflow import MlflowClient
-from support import MlflowServer, SweepProcess, assert_exactly_once, parents
+from support import MlflowServer, assert_exactly_once, parents
+from sweep_process import SweepProcess
 
 from trainer import contract
 

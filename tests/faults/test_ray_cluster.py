@@ -5,14 +5,8 @@ import csv
 import pytest
 from mlflow import MlflowClient
 from ray.cluster_utils import Cluster
-from support import (
-    SweepProcess,
-    assert_exactly_once,
-    free_port,
-    parents,
-    run_script,
-    sqlite_uri,
-)
+from support import assert_exactly_once, free_port, parents, run_script, sqlite_uri
+from sweep_process import SweepProcess
 
 from trainer import contract
 

@@ -8,7 +8,6 @@ from mlflow import MlflowClient
 from support import (
     DIGITS_GRID,
     REPO,
-    SweepProcess,
     assert_exactly_once,
     children,
     forked_children,
@@ -17,6 +16,7 @@ from support import (
     sqlite_uri,
     store_with_trials,
 )
+from sweep_process import SweepProcess
 
 from trainer import contract
 from trainer.training.result import FAILED

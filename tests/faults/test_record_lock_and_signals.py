@@ -9,13 +9,13 @@ import pytest
 from mlflow import MlflowClient
 from support import (
     DIGITS_GRID,
-    SweepProcess,
     assert_exactly_once,
     children,
     finished_children,
     parents,
     sqlite_uri,
 )
+from sweep_process import SweepProcess
 
 from trainer import contract
 

@@ -7,14 +7,8 @@ import urllib.request
 
 import pytest
 from mlflow import MlflowClient
-from support import (
-    SweepProcess,
-    assert_exactly_once,
-    children,
-    free_port,
-    parents,
-    run_script,
-)
+from support import assert_exactly_once, children, free_port, parents, run_script
+from sweep_process import SweepProcess
 
 from trainer import contract
 
@@ -36,9 +30,7 @@ GRID = [
 def test_interrupt_then_rerun_completes_exactly_once(tmp_path, server):
     args = [*GRID, f"tracking.uri={server.uri}", "tracking.experiment=interrupt"]
     sweep = SweepProcess(args, cwd=tmp_path)
-    sweep.wait_for(trials=2)
-    sweep.process.send_signal(signal.SIGINT)
-    assert sweep.wait() == 130, sweep.output()
+    sweep.interrupt_after(2)
     assert "run the same command again" in sweep.output()
     client = MlflowClient(server.uri)
     [parent] = parents(client, "interrupt")

@@ -7,13 +7,13 @@ import pytest
 from mlflow import MlflowClient
 from support import (
     MlflowServer,
-    SweepProcess,
     assert_exactly_once,
     children,
     parents,
     run_script,
     store_with_trials,
 )
+from sweep_process import SweepProcess
 
 from trainer import contract
 

@@ -13,7 +13,8 @@ import pytest
 from hosts import SecondHost, namespaces_unavailable, stop_tree
 from mlflow import MlflowClient
 from scaling_out import ScalingOut
-from support import SweepProcess, assert_exactly_once, parents
+from support import assert_exactly_once, parents
+from sweep_process import SweepProcess
 
 from trainer import contract
 from trainer.tracking.curve import from_npz

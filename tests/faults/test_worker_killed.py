@@ -7,7 +7,8 @@ import time
 
 import pytest
 from mlflow import MlflowClient
-from support import SweepProcess, assert_exactly_once, parents, sqlite_uri
+from support import assert_exactly_once, parents, sqlite_uri
+from sweep_process import SweepProcess
 
 from trainer.training.result import FAILED
 

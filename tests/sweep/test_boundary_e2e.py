@@ -7,7 +7,8 @@ import time
 
 import pytest
 from mlflow import MlflowClient
-from support import SweepProcess, children, parents, run_script, sqlite_uri
+from support import children, parents, run_script, sqlite_uri
+from sweep_process import SweepProcess
 
 from trainer.config.compose import hydra_context, to_plain
 from trainer.sweep.plan.searches.bisection import Settings, search_with

@@ -8,7 +8,8 @@ import urllib.error
 import urllib.request
 
 import pytest
-from support import SweepProcess, sqlite_uri
+from support import sqlite_uri
+from sweep_process import SweepProcess
 
 from trainer import contract
 

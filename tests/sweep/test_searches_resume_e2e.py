@@ -1,11 +1,10 @@
 """Every search without a store, and interrupted then resumed: real Ray, a real sqlite store."""
 
-import signal
-
 import pytest
 from entry import run_main
 from mlflow import MlflowClient
-from support import SweepProcess, children, parents, run_script, sqlite_uri
+from support import children, parents, run_script, sqlite_uri
+from sweep_process import SweepProcess
 
 from trainer import contract
 
@@ -55,10 +54,7 @@ def test_an_interrupted_search_resumes_and_records_each_trial_once(tmp_path, sea
         "sweep.n_trials=8",
         f"tracking.uri={sqlite_uri(tmp_path)}",
     ]
-    interrupted = SweepProcess(args, tmp_path)
-    interrupted.wait_for(2, timeout=240)
-    interrupted.process.send_signal(signal.SIGINT)
-    assert interrupted.process.wait(timeout=120) == 130, interrupted.output()
+    SweepProcess(args, tmp_path).interrupt_after(2)
     client = MlflowClient(sqlite_uri(tmp_path))
     before = {r.data.tags[contract.TRIAL_ID] for r in the_children(client)[1]}
     run_script("sweep.py", *args, cwd=tmp_path, check=True, timeout=400)

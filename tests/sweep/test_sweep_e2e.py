@@ -2,12 +2,12 @@
 
 import csv
 import io
-import signal
 import time
 
 import pytest
 from mlflow import MlflowClient
-from support import SweepProcess, children, history_steps, parents, run_script, sqlite_uri
+from support import children, history_steps, parents, run_script, sqlite_uri
+from sweep_process import SweepProcess
 
 from trainer import contract
 from trainer.config.compose import hydra_context
@@ -189,9 +189,7 @@ def test_a_ctrl_c_logs_the_trials_the_progress_bar_counted_and_stops_the_rest(tm
         f"tracking.uri={sqlite_uri(tmp_path)}",
     ]
     sweep = SweepProcess(args, tmp_path)
-    sweep.wait_for(4, timeout=240)
-    sweep.process.send_signal(signal.SIGINT)
-    assert sweep.process.wait(timeout=120) == 130, sweep.output()
+    sweep.interrupt_after(4)
     client = MlflowClient(sqlite_uri(tmp_path))
     [parent] = parents(client)
     runs = children(client, parent.info.run_id)

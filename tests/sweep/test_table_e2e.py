@@ -6,7 +6,8 @@ import signal
 import numpy as np
 import pytest
 from mlflow import MlflowClient
-from support import DIGITS_GRID, SweepProcess, forked_children, run_script, sqlite_uri, sweep_into
+from support import DIGITS_GRID, forked_children, run_script, sqlite_uri, sweep_into
+from sweep_process import SweepProcess
 
 from trainer import contract
 from trainer.sweep import load_sweep
