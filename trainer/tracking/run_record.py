@@ -14,6 +14,7 @@ from trainer import contract
 from trainer.config.uri import sqlite_path
 from trainer.tracking.curve import curve_steps, to_npz
 from trainer.tracking.naming import run_params
+from trainer.tracking.new_store import seed
 from trainer.training.result import FAILED, Result
 
 # MLflow's log_batch takes at most 1000 metrics, 100 params and 100 tags, 1000 items in all.
@@ -26,6 +27,7 @@ def open_store(uri: str, experiment: str) -> tuple[MlflowClient, str]:
     # Against a server MLflow prints "View run / View experiment" links at every run's end:
     # two lines per trial in a sweep's progress bar. The sweep prints its own link once.
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+    seed(uri)  # a new sqlite store: a copy of an empty one, not MLflow's migrations again
     client = MlflowClient(tracking_uri=uri)
     found = client.get_experiment_by_name(experiment)
     if found is not None:
