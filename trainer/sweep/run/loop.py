@@ -4,7 +4,6 @@ logged exactly once and told back, then the search's summary on the parent run."
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from tqdm import tqdm
@@ -17,6 +16,7 @@ from trainer.sweep.record.rows import Row
 from trainer.sweep.record.store import StoreDown
 from trainer.sweep.run.batching import Batcher
 from trainer.sweep.run.cluster import stop_ray_in_background
+from trainer.sweep.run.logged import log_slices, record, summarised_while_logging
 from trainer.sweep.run.ray_tasks import RayTrials
 from trainer.sweep.run.signals import Interrupt
 from trainer.training.result import DIVERGED, FAILED, Result
@@ -52,9 +52,10 @@ def drive(search: Search, context: SweepContext, shared: list = ()) -> Outcome:
     """Ask the search for as many trials as there are free CPUs, again whenever results come
     in: proposals that earlier invocations finished (or spooled) are told from their rows, the
     rest trained on Ray (with `shared`, the task data the driver loaded). A wait's results are
-    told to the search at once, and logged while the workers train the trials it proposes next;
-    the last ones while the summary is drawn. The first Ctrl-C stops the training; the results
-    in hand are still logged (README: "Ctrl-C keeps what is trained")."""
+    told to the search at once, and logged while the workers train the trials it proposes next,
+    until more results come in (told, and new trials proposed, at once); the last ones while
+    the summary is drawn. The first Ctrl-C stops the training; the results in hand are still
+    logged (README: "Ctrl-C keeps what is trained")."""
     store = context.store
     if store.superseded:
         print(
@@ -83,8 +84,10 @@ def drive(search: Search, context: SweepContext, shared: list = ()) -> Outcome:
                 if context.uri is not None:
                     import_the_report_meanwhile()
                 first = False
-            if pending:  # the workers train while the last results are logged
-                unlogged = log_slices(store, unlogged, progress, lambda: interrupt.requested)
+            if pending:  # logged while the workers train, until a Ctrl-C or more results come in
+                unlogged = log_slices(
+                    store, unlogged, progress, lambda: interrupt.requested or runner.any_finished()
+                )
             # Spooled and earlier results are told while the workers start on the rest.
             recover(batch, spooled, store, progress)
             for proposal in batch:
@@ -147,14 +150,6 @@ def to_train(proposal: Proposal, held: dict) -> Trial:
     return replace(proposal.trial, resume=checkpoint, keep=proposal.provisional)
 
 
-def record(store, pairs: list[tuple[Result, Proposal]], progress: Progress) -> None:
-    """Log results as child runs, in one call to the store; their rows join the sweep's."""
-    if pairs:
-        results, proposals = zip(*pairs, strict=True)
-        store.log_many(list(results), [p.name for p in proposals], [p.tags for p in proposals])
-        progress.rows += [progress.known[p.trial_id] for p in proposals]
-
-
 def record_stopped(search: Search, store, progress: Progress) -> None:
     """Record the provisional trials the search says stopped (those read back from an earlier
     run are recorded already)."""
@@ -199,46 +194,6 @@ def tell(results, pending, twins, search, progress: Progress, bar) -> list:
         bar.refresh()  # a wait's results came at once: tqdm drew the first, not the last
         say(search.message())
     return to_log
-
-
-def log_slices(store, pairs: list, progress: Progress, stop: Callable[[], bool]) -> list:
-    """Log (result, proposal) pairs in a few calls (Batcher) until `stop()`; those not logged."""
-    for some in progress.batcher.slices(pairs):
-        record(store, some, progress)
-        pairs = pairs[len(some) :]
-        if stop():
-            break
-    return pairs
-
-
-def summarised_while_logging(search: Search, context: SweepContext, progress: Progress, pairs):
-    """The last results logged by a thread, which has the store to itself until it ends, while
-    this one draws the summary from every row: (text, summary, earlier runs' rows, elapsed). An
-    error the thread meets is raised here; a Ctrl-C here stops it after the call in hand."""
-    store = context.store
-    earlier = store.earlier_rows(True)  # before the thread takes the store
-    rows = progress.rows + [progress.known[p.trial_id] for _, p in pairs] + earlier
-    stop, failed = threading.Event(), []
-
-    def log() -> None:
-        try:
-            log_slices(store, pairs, progress, stop.is_set)
-        except BaseException as error:  # LeaseLost, say: the driver's to handle
-            failed.append(error)
-
-    writer = threading.Thread(target=log, name="log-last-results")
-    writer.start()
-    try:
-        elapsed = time.perf_counter() - context.started
-        text, summary = search.summarise(rows, elapsed)
-        writer.join()
-    finally:
-        if writer.is_alive():  # an error or a Ctrl-C here: it stops after the call in hand
-            stop.set()
-            writer.join()
-    if failed:
-        raise failed[0]
-    return text, summary, earlier, elapsed
 
 
 def conclude(search: Search, context: SweepContext, progress: Progress, unlogged) -> Outcome:

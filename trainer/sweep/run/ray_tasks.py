@@ -141,6 +141,13 @@ class RayTrials:
                 results += [Result.failed(t.config, error, t.trial_id) for t in chunk]
         return results
 
+    def any_finished(self) -> bool:
+        """Whether a chunk in flight has finished (its Results are waiting), without waiting."""
+        if not self.pending:
+            return False
+        ready, _ = ray.wait(list(self.pending), num_returns=1, timeout=0)
+        return bool(ready)
+
     def cancel(self) -> None:
         for ref in self.pending:
             ray.cancel(ref, force=True)
