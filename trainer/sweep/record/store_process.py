@@ -17,6 +17,7 @@ import traceback
 
 from trainer.config.errors import ConfigError
 from trainer.config.redact import mask_uri
+from trainer.sweep.background import at_low_priority
 from trainer.sweep.context import SweepContext
 from trainer.sweep.record.store import Backend, LeaseLost, StoreDown
 
@@ -207,7 +208,7 @@ def _serve(conn, driver_end, opening: tuple) -> None:
     _own_connections()
     try:
         if opening is None:  # started early: import while the driver composes the sweep
-            _import_mlflow()
+            at_low_priority(_import_mlflow)  # and while Ray starts (background.py)
             opening = pickle.loads(conn.recv_bytes())
         store = _open(conn, opening)
         if store is None:

@@ -5,6 +5,7 @@ import threading
 import ray
 from hydra.utils import get_class
 
+from trainer.sweep.background import lower_this_thread
 from trainer.sweep.plan.grid import Trial
 
 # The distinct datasets among the grid's first trials are loaded, as warm-up scans its tasks.
@@ -32,6 +33,7 @@ class DriverLoadedData:
         self.thread.start()
 
     def _load(self) -> None:
+        lower_this_thread()  # loaded while Ray starts: on the CPU it leaves idle
         for name, (_, dataset, key) in self.found.items():
             try:
                 self.loaded[name] = dataset(*key)
