@@ -154,7 +154,9 @@ def report(times: dict, args, tracked: str) -> None:
         beyond = (
             "" if name in (FLOOR_NAME, HAND) else f"   beyond the floor {seconds - base:6.1f} s"
         )
-        print(f"{name:<36}{seconds:7.1f} s{beyond}")
+        runs = times[name]
+        spread = f"   ({min(runs):.1f} to {max(runs):.1f})" if len(runs) > 1 else ""
+        print(f"{name:<36}{seconds:7.1f} s{beyond}{spread}")
     for what, case, goal in [] if args.default_only else GOALS:
         slow, fast = median[f"{case}, per trial"] - base, median[f"{case}, vectorised"] - base
         print(f"{what:<40} {slow / fast:6.2f}   (goal {goal})")

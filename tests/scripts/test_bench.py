@@ -123,3 +123,19 @@ def test_the_searches_comparison_counts_full_runs_until_the_target(bench, capsys
     for search, cells in lines.items():
         cost = float(cells[1])
         assert 0 < cost <= 6 and cells[2] == "1/1", (search, cells)
+
+
+def test_the_default_sweep_ratio_is_of_medians_and_each_spread_is_shown(capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCH.parent))
+    import bench_vectorize
+
+    times = {
+        bench_vectorize.FLOOR_NAME: [5.0, 6.2, 5.1],  # Ray's start: a second more, or not
+        "default sweep": [8.0, 8.4, 9.1],
+        bench_vectorize.HAND: [2.6, 2.7, 2.5],
+    }
+    args = type("Args", (), {"cpus": 2, "repeats": 3, "default_only": True})()
+    bench_vectorize.report(times, args, "")
+    lines = capsys.readouterr().out.splitlines()
+    assert "(5.0 to 6.2)" in lines[1] and "beyond the floor    3.3 s" in lines[2]
+    assert lines[-1].split()[-4] == f"{(8.4 - 5.1) / 2.6:.2f}"  # medians, not means
