@@ -1,6 +1,7 @@
 """A new sqlite store is a copy of an empty one migrated once: the store MLflow itself builds."""
 
 import os
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -34,12 +35,21 @@ def opened(folder: Path, monkeypatch) -> str:
     return uri
 
 
+def clauses(sql: str | None) -> list[str] | None:
+    """A CREATE statement's columns and constraints, in sorted order: MLflow's own builds
+    differ in the order of a table's CHECK constraints from one process to the next."""
+    return sql if sql is None else sorted(re.split(r",\s*\n\t", sql))
+
+
 def contents(path: Path) -> tuple[list, dict]:
     """The schema, and every table's rows, of a sqlite file."""
     with closing(sqlite3.connect(path)) as connection:
-        schema = connection.execute(
-            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
-        ).fetchall()
+        schema = [
+            (kind, name, table, clauses(sql))
+            for kind, name, table, sql in connection.execute(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+            )
+        ]
         tables = [name for kind, name, _, _ in schema if kind == "table"]
         rows = {t: sorted(map(repr, connection.execute(f"SELECT * FROM {t}"))) for t in tables}
     return schema, rows
