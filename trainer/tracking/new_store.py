@@ -1,10 +1,11 @@
 """A new sqlite store as a file copy of an empty one MLflow migrated once per MLflow version.
 
 MLflow builds a new sqlite store by running its whole schema history (some fifty migrations,
-about a second of CPU, spent while a sweep's Ray starts on the same cores). The first new store
-on a machine is built by MLflow as always, and kept without its Default experiment in the
-cache folder ($XDG_CACHE_HOME/gradsweep, else ~/.cache/gradsweep); every later new store is a
-copy of that file, to which MLflow adds the Default experiment as it does to a store it built.
+about a second of CPU, spent while a sweep's Ray starts on the same cores). The first time a
+new store is needed on a machine, MLflow builds an empty one in the cache folder
+($XDG_CACHE_HOME/gradsweep, else ~/.cache/gradsweep), kept without its Default experiment;
+every new store is a copy of that file, to which MLflow adds the Default experiment as it does
+to a store it built.
 A store that exists is never touched, and where anything is amiss (a read-only home, no hard
 links) MLflow builds the new store itself, as without this module.
 """
