@@ -18,6 +18,9 @@ EVAL_7, FACTOR_3 = "trainer.eval_every=7", "trainer.divergence.factor=3"
 POPULATIONS = {
     "quadratic-momentum": ([Q, "optimizer=momentum"], [1e-3, 0.05, 0.1, 0.2, 1e200], (0,), 300),
     "quadratic-nesterov": ([Q, "optimizer=nesterov"], [1e-3, 0.01, 0.05], (0,), 200),
+    # Just past the edge lr = 2 / 50: diverging at steps 209, 1034 and 2065, before and after the
+    # records' first block of 1,024 steps is written out, while the others train on.
+    "quadratic-long": ([Q, "optimizer=sgd"], [1e-3, 0.0405, 0.0401, 0.04005], (0,), 2500),
     # 1e160: the loss overflows at step 1; 1e307: the point at step 0, the loss still finite.
     "quadratic-overflow": ([Q, "optimizer=sgd"], [1e-3, 0.01, 1e160, 1e307], (0,), 20),
     "rosenbrock-adam": ([R, "optimizer=adam"], [1e-3, 0.1, 3.0, 10.0], (0,), 300),

@@ -29,6 +29,7 @@ class Quadratic(Surface2D):
         self.a = float(a)
         self.b = float(a) * float(condition)
         self.curvature = np.array([self.a, self.b])
+        self.curvature_rows = self.curvature  # shaped as the point (see `loss`)
 
     @property
     def lambda_max(self) -> float:
@@ -42,8 +43,12 @@ class Quadratic(Surface2D):
 
     def loss(self, batch=None) -> Tensor:
         # f = 1/2 theta^T diag(a, b) theta, grad f = diag(a, b) theta, as one node; summed along
-        # the last axis, so a population's points (P, 2) give one loss per member.
-        return quadratic_bowl(self.point, self.curvature)
+        # the last axis, so a population's points (P, 2) give one loss per member. The curvature
+        # is given in the point's shape, a row per member of a population: the same products,
+        # without broadcasting (a, b) along rows of two, which costs several times as much.
+        if self.curvature_rows.shape != self.point.data.shape:
+            self.curvature_rows = np.broadcast_to(self.curvature, self.point.data.shape).copy()
+        return quadratic_bowl(self.point, self.curvature_rows)
 
     def surface(self, x, y):
         return 0.5 * (self.a * x * x + self.b * y * y)

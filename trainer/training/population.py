@@ -21,6 +21,7 @@ from trainer.contract import FINAL_TRAIN_LOSS, final
 from trainer.tasks.base import Surface2D
 from trainer.training.build import build_optimizer, build_task
 from trainer.training.checkpoint import Checkpoint
+from trainer.training.curves import Curves
 from trainer.training.member_rows import MemberRows, own_row, stacked_state
 from trainer.training.population_monitor import PopulationMonitor
 from trainer.training.range_test import RANGE_TEST
@@ -94,7 +95,12 @@ class Population:
             tensor.data = np.stack([tasks[seed].parameters()[i].data for seed in seeds])
         self.rows = [MemberRows(t) for t in self.tensors]
         self.optimizer = build_optimizer(configs[0]["optimizer"], self.rows)
+        # Where every parameter's row has one width n (a 2-D surface's point), a hyperparameter
+        # that differs is each member's value repeated along its row, (P, n) rather than (P, 1):
+        # the same products, without broadcasting along rows too short for it to pay.
+        width, *others = {row.data.shape[1] for row in self.rows}
         for name, values in differing_hyperparameters(configs).items():
+            values = np.repeat(values, 1 if others else width, axis=1)
             setattr(self.optimizer, name, values)  # an ndarray hyperparameter, as Optimizer allows
         self.monitor = PopulationMonitor(settings["divergence"]["factor"], len(configs))
         # Members with one seed draw the same minibatches: one generator per seed.
@@ -104,14 +110,11 @@ class Population:
         }
         self.seeds = np.array(seeds)
         self.alive = np.arange(len(configs))  # the members still training, by config index
-        self.columns = slice(None)  # their columns of the per-step arrays: all, until one stops
-        self.losses = np.empty((self.steps, len(configs)))
         self.steps_run = np.zeros(len(configs), dtype=int)
         self.evals: list[list[dict]] = [[] for _ in configs]
         self.is_2d = isinstance(self.task, Surface2D)
-        self.trajectory = np.empty((self.steps + 1, len(configs), 2)) if self.is_2d else None
-        if self.is_2d:
-            self.trajectory[0] = self.task.point.data
+        start = self.task.point.data if self.is_2d else None
+        self.curves = Curves(len(configs), self.steps, start)
         self.start = 0
         if resumes is not None:
             self.resume(resumes)
@@ -132,15 +135,17 @@ class Population:
         for order in self.orders.values():
             for _ in range(start):
                 next(order)  # the same minibatches as one run from the start
+        curves = self.curves
         for m, c in enumerate(checkpoints):
-            self.losses[:start, m] = c.losses
+            curves.losses[m, :start] = c.losses
             self.evals[m] = [e for e in c.evals if (e["step"] + 1) % self.eval_every == 0]
             if self.is_2d:
-                self.trajectory[: start + 1, m] = np.array(c.trajectory)
+                curves.trajectory[m, : start + 1] = np.array(c.trajectory)
+        curves.resume_at(start)
         self.steps_run[:] = start
 
     def train(self, keep: bool) -> list[Result]:
-        task, optimizer = self.task, self.optimizer
+        task, optimizer, curves = self.task, self.optimizer, self.curves
         seed = np.ones(len(self.alive))  # each member's own loss, seeded with 1
         for step in range(self.start, self.steps):
             batch = self.next_batch()
@@ -153,7 +158,9 @@ class Population:
 
             loss = optimizer.step(closure).data
             diverged = self.monitor.check(step, loss, self.rows, optimizer)
-            self.losses[step, self.columns] = loss
+            curves.add_loss(loss)
+            if diverged or curves.full():
+                curves.write(self.alive)
             if diverged:
                 self.steps_run[self.alive] = step + 1
                 for m, event in diverged.items():
@@ -166,9 +173,10 @@ class Population:
                     break
                 seed = np.ones(len(self.alive))
             if self.is_2d:
-                self.trajectory[step + 1, self.columns] = task.point.data
+                curves.add_point(task.point.data)
             if (step + 1) % self.eval_every == 0 or step + 1 == self.steps:
                 self.evaluate(step)
+        curves.write(self.alive)
         self.steps_run[self.alive] = self.steps  # every member still training ran them all
         for m, member in enumerate(self.alive):
             self.results[member] = self.result(member, m, None, keep)
@@ -183,7 +191,7 @@ class Population:
 
     def drop(self, kept: np.ndarray) -> None:
         """Only the members selected by `kept` train on: every array loses the others' rows."""
-        self.alive = self.columns = self.alive[kept]
+        self.alive = self.alive[kept]
         for tensor in self.tensors:
             tensor.data = tensor.data[kept]
             tensor.grad = None
@@ -206,9 +214,10 @@ class Population:
             self.evals[member].append({"step": step, **values})
 
     def result(self, member: int, m: int, divergence, keep: bool) -> Result:
-        """Member `member` (row m of the arrays) as `train` would have returned it."""
+        """Member `member` (row m of the arrays) as `train` would have returned it. Its curves
+        are its rows of the population's records (views, as each member has a row of its own)."""
         steps_run = self.steps_run[member]
-        train_loss = self.losses[:steps_run, member].copy()
+        train_loss = self.curves.losses[member, :steps_run]
         evals = self.evals[member]
         finals = {FINAL_TRAIN_LOSS: float(train_loss[-1])} if steps_run else {}
         if evals and divergence is None:
@@ -216,7 +225,7 @@ class Population:
         trajectory = None
         if self.is_2d:  # the start, then the point after each step that did not diverge
             points = steps_run + 1 if divergence is None else divergence.step + 1
-            trajectory = self.trajectory[:points, member].copy()
+            trajectory = self.curves.trajectory[member, :points]
         checkpoint = None
         if keep:
             checkpoint = self.checkpoint(member, m, train_loss, evals, trajectory)

@@ -19,6 +19,7 @@ class PopulationMonitor:
         self.threshold = np.full(members, np.inf)
         self.last_finite_loss = np.full(members, np.nan)  # nan: none yet (the monitor's None)
         self.unset = True  # no check yet: the first finite losses set the thresholds
+        self.ones: dict[int, np.ndarray] = {}  # a vector of ones by length, for row sums
 
     def keep(self, kept: np.ndarray) -> None:
         """Only the members selected by the boolean array `kept` train on."""
@@ -27,6 +28,39 @@ class PopulationMonitor:
     def check(self, step: int, loss: np.ndarray, params, optimizer) -> dict[int, Divergence]:
         """The members (positions in the arrays) that diverged at this step, with why. The
         caller drops them, so every member checked later has its threshold set already."""
+        if not self.unset and self._all_fine(loss, params, optimizer):
+            np.copyto(self.last_finite_loss, loss)
+            return {}
+        return self._check_each(step, loss, params, optimizer)
+
+    def _all_fine(self, loss, params, optimizer) -> bool:
+        """True when every member's loss is finite and not above its threshold, and its
+        gradients, parameters and optimizer state are finite: then there is nothing to report.
+
+        Per member, its loss plus every element of those arrays is finite only if each of them
+        is: a non-finite element makes the sum inf or nan, and finite values whose sum overflows
+        make it inf too, for `_check_each` to look closer. Each parameter's arrays (one shape,
+        a row per member) are added elementwise, then each row summed as a product with ones:
+        a fraction of the cost of one reduction per array on short rows."""
+        total = loss.copy()
+        for param, state in zip(params, optimizer.state, strict=True):
+            rows = param.data.copy()
+            for array in (param.grad, *state.values()):
+                if isinstance(array, np.ndarray):
+                    rows += array
+            total += rows.dot(self._ones(rows.shape[1]))
+        fine = np.isfinite(total)
+        fine &= loss <= self.threshold
+        return bool(fine.all())
+
+    def _ones(self, n: int) -> np.ndarray:
+        ones = self.ones.get(n)
+        if ones is None:
+            ones = self.ones[n] = np.ones(n)
+        return ones
+
+    def _check_each(self, step, loss, params, optimizer) -> dict[int, Divergence]:
+        """Every check, member by member, in the single monitor's order."""
         found: dict[int, Divergence] = {}
         # A member is fine if its loss is finite and not above its threshold (nan <= x is False).
         ok = np.isfinite(loss)
