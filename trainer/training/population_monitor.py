@@ -28,20 +28,21 @@ class PopulationMonitor:
     def check(self, step: int, loss: np.ndarray, params, optimizer) -> dict[int, Divergence]:
         """The members (positions in the arrays) that diverged at this step, with why. The
         caller drops them, so every member checked later has its threshold set already."""
-        if not self.unset and self._all_fine(loss, params, optimizer):
-            np.copyto(self.last_finite_loss, loss)
+        if not self.unset and not self._suspects(loss, params, optimizer).size:
+            np.copyto(self.last_finite_loss, loss)  # every member's loss: finite, kept
             return {}
         return self._check_each(step, loss, params, optimizer)
 
-    def _all_fine(self, loss, params, optimizer) -> bool:
-        """True when every member's loss is finite and not above its threshold, and its
-        gradients, parameters and optimizer state are finite: then there is nothing to report.
+    def _suspects(self, loss, params, optimizer) -> np.ndarray:
+        """The members (positions) that one test per member does not show fine: a finite loss
+        not above its threshold, and finite gradients, parameters and optimizer state. With
+        none, there is nothing to report; else `_check_each` looks at every check.
 
-        Per member, its loss plus every element of those arrays is finite only if each of them
-        is: a non-finite element makes the sum inf or nan, and finite values whose sum overflows
-        make it inf too, for `_check_each` to look closer. Each parameter's arrays (one shape,
-        a row per member) are added elementwise, then each row summed as a product with ones:
-        a fraction of the cost of one reduction per array on short rows."""
+        A member's loss plus every element of those arrays is finite only if each of them is:
+        a non-finite element makes the sum inf or nan, and finite values whose sum overflows
+        make it inf too (a suspect, looked at closer). Each parameter's arrays (one shape, a row
+        per member) are added elementwise, then each row summed as a product with ones: a
+        fraction of the cost of one reduction per array on short rows."""
         total = loss.copy()
         for param, state in zip(params, optimizer.state, strict=True):
             rows = param.data.copy()
@@ -51,7 +52,7 @@ class PopulationMonitor:
             total += rows.dot(self._ones(rows.shape[1]))
         fine = np.isfinite(total)
         fine &= loss <= self.threshold
-        return bool(fine.all())
+        return np.flatnonzero(~fine)
 
     def _ones(self, n: int) -> np.ndarray:
         ones = self.ones.get(n)
