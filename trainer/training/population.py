@@ -2,8 +2,9 @@
 
 The members share task, optimizer, architecture, batch size and step budget (`population_key`)
 and differ in hyperparameters and seed. Every parameter and optimizer state gets a leading
-member axis; a hyperparameter that differs is an array of shape (P, 1) against each parameter
-seen as one row per member (P, n); each member keeps its own initialisation and minibatches.
+member axis; a hyperparameter that differs is an array of shape (P, 1) (or (P, n) where every row
+is n wide) against each parameter seen as one row per member (P, n); each member keeps its own
+initialisation and minibatches.
 Member m computes what `train(configs[m])` computes: the same numpy operations on its own
 slices, nothing reduced across members. A member that diverges is recorded and dropped from
 every array (selected out, never masked by multiplying), so it costs nothing after.
