@@ -22,9 +22,9 @@ from trainer.contract import FINAL_TRAIN_LOSS, final
 from trainer.tasks.base import Surface2D
 from trainer.training.build import build_optimizer, build_task
 from trainer.training.checkpoint import Checkpoint
-from trainer.training.curves import Curves
-from trainer.training.member_rows import MemberRows, own_row, stacked_state
+from trainer.training.population_curves import Curves
 from trainer.training.population_monitor import PopulationMonitor
+from trainer.training.population_rows import MemberRows, own_row, stacked_state
 from trainer.training.range_test import RANGE_TEST
 from trainer.training.result import CONVERGED, DIVERGED, Result
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from trainer.training.member_rows import member_rows
+from trainer.training.population_rows import member_rows
 from trainer.training.result import Divergence
 
 
