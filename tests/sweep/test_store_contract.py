@@ -5,7 +5,8 @@ import time
 
 import pytest
 from mlflow import MlflowClient
-from store_contract import StoreContract, TableForm, sweep  # noqa: F401 (sweep: the fixture)
+from record_forms import TableForm
+from store_contract import StoreContract, sweep  # noqa: F401 (sweep: the fixture)
 from support import MlflowServer
 
 from trainer.sweep.context import SweepContext
