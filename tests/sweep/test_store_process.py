@@ -112,3 +112,56 @@ def test_calls_from_two_threads_at_once_are_each_answered_and_log_each_run_once(
     client = MlflowClient(uri)
     [parent] = parents(client)
     assert sorted(c.info.run_name for c in children(client, parent.info.run_id)) == ["a", "b"]
+
+
+class CtrlCAt:
+    """The driver's end of the pipe, with a Ctrl-C pressed as `method` is called (or just as
+    it returns): the moment a user's second Ctrl-C can land in a call."""
+
+    def __init__(self, conn, method: str, after: bool):
+        self.conn, self.method, self.after, self.pressed = conn, method, after, False
+
+    def __getattr__(self, name):
+        real = getattr(self.conn, name)
+        if name != self.method or self.pressed:
+            return real
+
+        def pressed_then(*args):
+            self.pressed = True
+            if not self.after:
+                os.kill(os.getpid(), signal.SIGINT)
+            answer = real(*args)
+            if self.after:
+                os.kill(os.getpid(), signal.SIGINT)
+            return answer
+
+        return pressed_then
+
+
+@pytest.mark.timeout(90)  # out of step, the abort's call would wait forever for its answer
+@pytest.mark.parametrize(
+    "method, after",
+    [("send", False), ("send", True), ("poll", False), ("recv", False), ("recv", True)],
+)
+@pytest.mark.usefixtures("sqlite_store")
+def test_a_ctrl_c_at_any_step_of_a_call_leaves_the_store_answering_the_next(
+    tmp_path, method, after
+):
+    """A second Ctrl-C stops the driver wherever it is; the pipe to the store process stays
+    in step, so the parent still ends KILLED, and the result in hand is logged once."""
+    uri, sweep = sqlite_uri(tmp_path), grid()
+    result = run_trial(sweep.trials[0].config, sweep.trials[0].trial_id)
+    store = process_store(uri, sweep)
+    pipe = store.backend._conn
+    store.backend._conn = CtrlCAt(pipe, method, after)
+    with pytest.raises(KeyboardInterrupt):
+        store.log(result, "in hand")
+    assert store.backend._conn.pressed
+    store.backend._conn = pipe
+    store.abort("KILLED", "stopped by Ctrl-C")
+    store.close()
+    client = MlflowClient(uri)
+    [parent] = parents(client)
+    assert parent.info.status == "KILLED"
+    assert parent.data.tags[contract.FAILURE_REASON] == "stopped by Ctrl-C"
+    assert [c.info.run_name for c in children(client, parent.info.run_id)] == ["in hand"]

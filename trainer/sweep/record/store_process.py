@@ -3,23 +3,22 @@
 Opening a store costs seconds of CPU (MLflow's import; a new sqlite store's schema migrations),
 and writing each trial costs tens of milliseconds. A child forked before Ray starts does all of
 it: it opens the store while this process starts Ray, then writes each result it is sent. A
-thread would not do: it would hold up Ray's start on the GIL.
+thread would not do: it would hold up Ray's start on the GIL. This is the driver's side; the
+child's is store_child.py.
 """
 
 import abc
 import multiprocessing
 import os
 import pickle
-import signal
-import sys
 import threading
-import traceback
 
 from trainer.config.errors import ConfigError
 from trainer.config.redact import mask_uri
-from trainer.sweep.background import at_low_priority
 from trainer.sweep.context import SweepContext
 from trainer.sweep.record.store import Backend, LeaseLost, StoreDown
+from trainer.sweep.record.store_child import serve
+from trainer.sweep.uninterrupted import uninterrupted
 
 # An early child is sent its sweep at most this large: what the pipe holds while it imports, so
 # the driver never waits on it (a larger grid's store process is forked with the grid instead).
@@ -88,7 +87,8 @@ class ProcessBackend(Backend):
         self.finished = {}
         self.lost: StoreLost | None = None
         self.superseded = 0
-        self.ready_seen = self._leased = False
+        self.ready_seen = False
+        self._opening = []  # the child's answers while opening: leased, then what it sorted
         self._awaiting = False  # a call's answer not read yet (the driver was interrupted)
         # One call at a time: the driver's last results are logged by a thread of its own.
         self._calling = threading.Lock()
@@ -99,7 +99,7 @@ class ProcessBackend(Backend):
         # A daemon only so that a driver dying in between cannot hang on it at exit: close()
         # always lets it finish its write first.
         self._child = forking.Process(
-            target=_serve, args=(child_end, self._conn, opening), daemon=True
+            target=serve, args=(child_end, self._conn, opening), daemon=True
         )
         self._child.start()
         child_end.close()
@@ -132,37 +132,40 @@ class ProcessBackend(Backend):
             self._child.terminate()
             self._child.join()
 
-    def _opening_answer(self):
-        """The child's next message while opening; None if it died first."""
+    def _opening_answer(self) -> bool:
+        """Read the child's next message while opening into `opening`; False if it died first."""
         try:
-            status, value = self._conn.recv()
+            self._conn.poll(None)
+            with uninterrupted():  # read and kept together: a Ctrl-C cannot lose it between
+                status, value = self._conn.recv()
+                if status == "ok":
+                    self._opening.append(value)
         except (EOFError, OSError):
             self.close()
-            return None
+            return False
         if status == "error":
             self.close()
             raise ConfigError(mask_uri(f"tracking.uri={self.uri}: {value}"))
         if status == "held":
             self.close()
             raise ConfigError(mask_uri(value))
-        return value
+        return True
 
     def leased(self) -> "ProcessBackend | None":
         """Wait until the store is open and this driver holds the sweep's lease; None if the
         child died first (the driver then opens the store itself). ConfigError in one line if
         MLflow refused the store, or another driver holds the sweep."""
-        if not self._leased:
-            self._leased = self._opening_answer() is not None
-        return self if self._leased else None
+        if not self._opening and not self._opening_answer():
+            return None
+        return self
 
     def ready(self) -> "ProcessBackend | None":
         """Wait until the children of earlier invocations are sorted (ParentRunBackend.resume)."""
         if self.leased() is None:
             return None
-        answer = self._opening_answer()
-        if answer is None:
+        if len(self._opening) < 2 and not self._opening_answer():
             return None
-        self.finished, self.superseded = answer
+        self.finished, self.superseded = self._opening[1]
         self.ready_seen = True
         return self
 
@@ -175,11 +178,11 @@ class ProcessBackend(Backend):
             raise StoreLost(self.lost)
         try:
             if self._awaiting:
-                self._conn.recv()  # the answer to a call the driver stopped waiting for
-            self._awaiting = True
-            self._conn.send((method, args))
-            status, value = self._conn.recv()
-            self._awaiting = False
+                self._answer()  # to a call the driver stopped waiting for (a second Ctrl-C)
+            with uninterrupted():  # a message is sent whole, and then awaited
+                self._conn.send((method, args))
+                self._awaiting = True
+            status, value = self._answer()
         except (EOFError, OSError) as error:
             self.lost = StoreLost(f"the tracking store's process ended ({error!r})")
             raise self.lost from None
@@ -191,104 +194,16 @@ class ProcessBackend(Backend):
             raise RuntimeError(f"the tracking store's process failed in {method}:\n{value}")
         return value
 
+    def _answer(self):
+        """The answer awaited: waiting is interruptible (a second Ctrl-C), reading it is not."""
+        self._conn.poll(None)
+        with uninterrupted():
+            answer = self._conn.recv()
+            self._awaiting = False
+        return answer
+
     def close(self) -> None:
         """Let the child finish the write in hand, give the lease up and end; it is never cut
         off mid-write."""
         self._conn.close()
         self._child.join()
-
-
-def _serve(conn, driver_end, opening: tuple) -> None:
-    # The fork copied the driver's end too: close it, so the driver closing its own is seen here.
-    driver_end.close()
-    # Ctrl-C is the driver's to handle; this child finishes what it is asked, then exits.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # A caller's own SIGTERM handler is not this child's: an early one unused is ended by it.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _own_connections()
-    try:
-        if opening is None:  # started early: import while the driver composes the sweep
-            at_low_priority(_import_mlflow)  # and while Ray starts (background.py)
-            opening = pickle.loads(conn.recv_bytes())
-        store = _open(conn, opening)
-        if store is None:
-            return
-        try:
-            _answer_calls(conn, store)
-        finally:
-            store.close()
-    except (EOFError, OSError, KeyboardInterrupt):
-        return  # the driver went away: nothing to tell it
-
-
-def _import_mlflow() -> None:
-    """What opening any store imports: the backends, MLflow, and its SQL store (most stores)."""
-    import mlflow.store.tracking.sqlalchemy_store  # noqa: F401
-
-    import trainer.sweep.record.mlflow.opening  # noqa: F401
-
-
-def _own_connections() -> None:
-    """Database connections the driver's process opened before the fork (MLflow keeps one
-    engine per database, for the process: a notebook that loaded a sweep first) stay the
-    driver's: this child opens its own, or the two would talk over one socket."""
-    sql = sys.modules.get("mlflow.store.tracking.sqlalchemy_store")
-    if sql is not None:
-        for engine in list(getattr(sql.SqlAlchemyStore, "_engine_map", {}).values()):
-            engine.dispose(close=False)
-
-
-def _open(conn, opening: tuple):
-    """The store, opened and resumed under the lease, each step reported; None if refused."""
-    from trainer.sweep.record.lease import LeaseHeld
-    from trainer.sweep.record.mlflow.opening import backend_class, resumed
-
-    context, driver_pid = opening
-    try:
-        store = backend_class(context)(context, driver_pid)
-    except LeaseHeld as error:
-        conn.send(("held", str(error)))
-        return None
-    except Exception as error:
-        conn.send(("error", f"MLflow cannot open it ({_first_line(error)})"))
-        return None
-    try:
-        conn.send(("ok", "leased"))
-        try:
-            resumed(store)
-            conn.send(("ok", (store.finished, store.superseded)))
-        except Exception as error:
-            conn.send(("error", _first_line(error)))
-            store.close()
-            return None
-    except OSError:  # the driver went away while the store opened: the sweep ends here
-        store.close()
-        return None
-    return store
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else repr(error)
-
-
-def _answer_calls(conn, store) -> None:
-    while True:
-        try:
-            method, args = conn.recv()
-        except (EOFError, OSError):
-            return  # the driver is done, or gone
-        try:
-            if method not in Backend.__abstractmethods__:
-                raise AttributeError(f"{method} is not a method of the Backend interface")
-            answer = ("ok", getattr(store, method)(*args))
-        except StoreDown as error:
-            answer = ("down", str(error))
-        except LeaseLost as error:
-            answer = ("lost", str(error))
-        except Exception:
-            answer = ("error", traceback.format_exc())
-        try:
-            conn.send(answer)
-        except OSError:
-            return  # the driver stopped waiting (a second Ctrl-C); what was asked is written

@@ -15,6 +15,7 @@ from trainer.sweep.run.loop import Outcome, drive
 from trainer.sweep.run.ray_tasks import warm_up_workers
 from trainer.sweep.run.signals import Terminated, terminate
 from trainer.sweep.run.task_data import DriverLoadedData
+from trainer.sweep.uninterrupted import uninterrupted
 
 
 def execute(context: SweepContext, opening: ProcessBackend | None) -> Outcome:
@@ -60,11 +61,14 @@ def execute(context: SweepContext, opening: ProcessBackend | None) -> Outcome:
         return Outcome(1, [])
     finally:
         signal.signal(signal.SIGTERM, previous)
-        for opened in (context.store, opening):
-            if opened is not None:
-                opened.close()
-        stop_ray()
-        del warming
+        # The store process finishes its write in hand and Ray stops whole; a Ctrl-C meanwhile
+        # acts after (cut short, Ray's stop would end the process with an error of its own).
+        with uninterrupted():
+            for opened in (context.store, opening):
+                if opened is not None:
+                    opened.close()
+            stop_ray()
+            del warming
 
 
 def _abort(store, status: str, reason: str) -> None:
